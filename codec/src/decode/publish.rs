@@ -1,0 +1,56 @@
+//! PUBLISH (§3.3).
+
+use bytes::Bytes;
+
+use crate::decode::properties::decode_properties;
+use crate::decode::publish_qos;
+use crate::error::{DecodeError, PropertyContext};
+use crate::packet::Publish;
+use crate::topic::has_wildcard;
+use crate::types::{PacketType, ProtocolVersion, QoS};
+use crate::wire::Reader;
+
+pub(super) fn decode(
+    flags: u8,
+    body: &[u8],
+    version: ProtocolVersion,
+) -> Result<Publish, DecodeError> {
+    let qos = publish_qos(flags)?;
+    let mut reader = Reader::new(body, PacketType::Publish, version);
+    let topic = reader.utf8("topic name")?;
+    if has_wildcard(&topic) {
+        return Err(DecodeError::PublishTopicWildcard);
+    }
+    let packet_id = match qos {
+        QoS::AtMostOnce => None,
+        QoS::AtLeastOnce | QoS::ExactlyOnce => {
+            let id = reader.u16("packet identifier")?;
+            if id == 0 {
+                return Err(DecodeError::ZeroPacketId {
+                    packet_type: PacketType::Publish,
+                    version,
+                });
+            }
+            Some(id)
+        }
+    };
+    let properties = if version.is_v5() {
+        decode_properties(&mut reader, PropertyContext::Packet(PacketType::Publish))?
+    } else {
+        Default::default()
+    };
+    // 3.1.1: a Topic Name is at least one character (MQTT-4.7.3-1). 5.0: an
+    // empty one stands for the Topic Alias, which must then be present.
+    if topic.is_empty() && properties.topic_alias.is_none() {
+        return Err(DecodeError::PublishTopicEmpty { version });
+    }
+    Ok(Publish {
+        dup: flags & 0b1000 != 0,
+        qos,
+        retain: flags & 0b0001 != 0,
+        topic,
+        packet_id,
+        properties,
+        payload: Bytes::copy_from_slice(reader.rest()),
+    })
+}

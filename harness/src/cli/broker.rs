@@ -1,0 +1,163 @@
+//! `lastwill broker`: the reference broker as a standalone TCP server.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use lastwill_broker::{bind, BrokerConfig, Fault, FaultSet, ServerConfig};
+use lastwill_codec::QoS;
+
+#[derive(Debug, Args)]
+pub struct BrokerArgs {
+    /// Address to listen on; repeat for several listeners. Port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:1883")]
+    listen: Vec<SocketAddr>,
+
+    /// Break one will rule on purpose (repeatable); see --list-faults.
+    #[arg(long = "fault", value_name = "NAME", value_parser = parse_fault)]
+    faults: Vec<Fault>,
+
+    /// List the faults that --fault accepts, with the rule each one breaks, and exit.
+    #[arg(long)]
+    list_faults: bool,
+
+    /// Largest packet accepted, in bytes; larger ones get reason code 0x95.
+    #[arg(long, value_name = "BYTES")]
+    max_packet_size: Option<u32>,
+
+    /// Highest QoS the broker supports (0, 1 or 2); a will above it gets CONNACK 0x9B.
+    #[arg(long, value_name = "QOS", value_parser = parse_qos)]
+    max_qos: Option<QoS>,
+
+    /// Declare retained messages unavailable; a retained will gets CONNACK 0x9A.
+    #[arg(long)]
+    no_retain: bool,
+
+    /// Server Keep Alive sent in every 5.0 CONNACK, overriding the client's value.
+    #[arg(long, value_name = "SECONDS")]
+    server_keep_alive: Option<u16>,
+
+    /// Cap on the Session Expiry Interval the broker grants, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    max_session_expiry: Option<u32>,
+
+    /// Close connections that send no CONNECT within this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    connect_timeout: Option<u64>,
+}
+
+fn parse_fault(name: &str) -> Result<Fault, String> {
+    name.parse::<Fault>()
+        .map_err(|_| format!("unknown fault `{name}`; `lastwill broker --list-faults` lists them"))
+}
+
+fn parse_qos(text: &str) -> Result<QoS, String> {
+    text.parse::<u8>()
+        .ok()
+        .and_then(QoS::from_u8)
+        .ok_or_else(|| format!("`{text}` is not a QoS; use 0, 1 or 2"))
+}
+
+pub fn run(args: BrokerArgs) -> anyhow::Result<ExitCode> {
+    if args.list_faults {
+        print_faults();
+        return Ok(ExitCode::SUCCESS);
+    }
+    super::logging::init("info");
+    let config = server_config(&args);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    runtime.block_on(serve(config))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_faults() {
+    let width = Fault::ALL.iter().map(|f| f.name().len()).max().unwrap_or(0);
+    for fault in Fault::ALL {
+        println!("{:width$}  {}", fault.name(), fault.description());
+    }
+}
+
+fn server_config(args: &BrokerArgs) -> ServerConfig {
+    let mut broker = BrokerConfig {
+        faults: args.faults.iter().copied().collect::<FaultSet>(),
+        ..BrokerConfig::default()
+    };
+    if let Some(size) = args.max_packet_size {
+        broker.max_packet_size = size;
+    }
+    if let Some(qos) = args.max_qos {
+        broker.max_qos = qos;
+    }
+    if args.no_retain {
+        broker.retain_available = false;
+    }
+    if args.server_keep_alive.is_some() {
+        broker.server_keep_alive = args.server_keep_alive;
+    }
+    if args.max_session_expiry.is_some() {
+        broker.max_session_expiry = args.max_session_expiry;
+    }
+    if let Some(seconds) = args.connect_timeout {
+        broker.connect_timeout = Duration::from_secs(seconds);
+    }
+    ServerConfig {
+        listen: args.listen.clone(),
+        broker,
+    }
+}
+
+async fn serve(config: ServerConfig) -> anyhow::Result<()> {
+    let requested = config.listen.clone();
+    let faults = config.broker.faults.clone();
+    let server = bind(config)
+        .await
+        .with_context(|| format!("binding {requested:?}"))?;
+    for addr in server.local_addrs() {
+        // One plain line per listener on stdout, so scripts that asked for
+        // port 0 can read the port back.
+        println!("listening tcp://{addr}");
+    }
+    for fault in faults.iter() {
+        tracing::warn!(fault = fault.name(), "fault injected: {}", fault.description());
+    }
+    server
+        .run(shutdown_signal())
+        .await
+        .context("running the broker")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on the first Ctrl-C or SIGTERM; the broker then publishes the
+/// wills that are due at shutdown (catalogue E8) and closes every connection.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
+}

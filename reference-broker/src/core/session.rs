@@ -1,0 +1,128 @@
+//! Sessions keyed by Client Identifier: subscriptions, messages owed, QoS
+//! flows, and when an offline session ends.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::message::Outgoing;
+use super::qos::{InboundFlows, OutboundFlows};
+use super::router::SubscriptionEntry;
+use super::timer::{SessionTimer, TimerTable};
+use crate::time::{ConnectionId, Timestamp};
+
+/// Session Expiry Interval meaning "never" (5.0 §3.1.2.11.2; also how a 3.1.1
+/// Clean Session 0 session is held).
+pub(crate) const NEVER_EXPIRES: u32 = u32::MAX;
+
+/// Messages held for one session before it drops new ones. An in-memory
+/// broker must bound what an absent client can make it hold.
+pub(crate) const MAX_QUEUED_MESSAGES: usize = 10_000;
+
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub client_id: String,
+    pub subscriptions: BTreeMap<String, SubscriptionEntry>,
+    /// The live connection, if any (at most one: takeover closes the old one).
+    pub connection: Option<ConnectionId>,
+    /// Effective Session Expiry Interval in seconds; 0 ends the session with
+    /// its connection, [`NEVER_EXPIRES`] never ends it.
+    pub expiry_interval: u32,
+    /// Only [`SessionTimer::SessionExpiry`], armed while offline.
+    pub timers: TimerTable,
+    /// Messages owed and not yet sent: the client is offline, or its Receive
+    /// Maximum is reached.
+    pub queue: VecDeque<Outgoing>,
+    pub outbound: OutboundFlows,
+    pub inbound: InboundFlows,
+}
+
+impl Session {
+    pub fn new(client_id: String, connection: ConnectionId, expiry_interval: u32) -> Self {
+        Self {
+            client_id,
+            subscriptions: BTreeMap::new(),
+            connection: Some(connection),
+            expiry_interval,
+            timers: TimerTable::default(),
+            queue: VecDeque::new(),
+            outbound: OutboundFlows::default(),
+            inbound: InboundFlows::default(),
+        }
+    }
+
+    /// When this session, closed at `closed_at`, ends; `None` for never.
+    pub fn end_time(&self, closed_at: Timestamp) -> Option<Timestamp> {
+        (self.expiry_interval != NEVER_EXPIRES).then(|| closed_at.plus_secs(self.expiry_interval))
+    }
+
+    /// Detaches the connection and arms the expiry timer. The caller ends the
+    /// session instead when its interval is 0.
+    pub fn go_offline(&mut self, now: Timestamp) {
+        self.connection = None;
+        match self.end_time(now) {
+            Some(at) => self.timers.set(SessionTimer::SessionExpiry, at),
+            None => self.timers.stop(SessionTimer::SessionExpiry),
+        }
+    }
+
+    /// Attaches a resuming connection.
+    pub fn resume(&mut self, connection: ConnectionId, expiry_interval: u32) {
+        self.connection = Some(connection);
+        self.expiry_interval = expiry_interval;
+        self.timers.stop(SessionTimer::SessionExpiry);
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct SessionStore {
+    sessions: BTreeMap<String, Session>,
+}
+
+impl SessionStore {
+    pub fn get(&self, client_id: &str) -> Option<&Session> {
+        self.sessions.get(client_id)
+    }
+
+    pub fn get_mut(&mut self, client_id: &str) -> Option<&mut Session> {
+        self.sessions.get_mut(client_id)
+    }
+
+    pub fn insert(&mut self, session: Session) {
+        self.sessions.insert(session.client_id.clone(), session);
+    }
+
+    pub fn remove(&mut self, client_id: &str) -> Option<Session> {
+        self.sessions.remove(client_id)
+    }
+
+    pub fn contains(&self, client_id: &str) -> bool {
+        self.sessions.contains_key(client_id)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Session> {
+        self.sessions.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.sessions.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offline_sessions_arm_expiry_unless_never() {
+        let mut s = Session::new("c".to_owned(), ConnectionId(1), 10);
+        s.go_offline(Timestamp(1_000));
+        assert_eq!(
+            s.timers.get(SessionTimer::SessionExpiry),
+            Some(Timestamp(11_000))
+        );
+        s.resume(ConnectionId(2), NEVER_EXPIRES);
+        assert_eq!(s.timers.get(SessionTimer::SessionExpiry), None);
+        s.go_offline(Timestamp(2_000));
+        assert_eq!(s.timers.get(SessionTimer::SessionExpiry), None);
+        assert_eq!(s.end_time(Timestamp(0)), None);
+    }
+}

@@ -1,0 +1,169 @@
+//! The task that owns the core: it turns task reports into `handle_*` calls
+//! and the core's actions into messages to writer tasks.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::connection::{read_loop, write_loop, Inbound, Outbound};
+use crate::config::BrokerConfig;
+use crate::core::event::{Action, BrokerEvent};
+use crate::core::Broker;
+use crate::time::{ConnectionId, Timestamp};
+
+/// How long shutdown waits for writers to flush the final packets.
+const SHUTDOWN_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Milliseconds since the server started, from `tokio::time` (pausable).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Clock {
+    start: Instant,
+}
+
+impl Clock {
+    pub fn start() -> Self {
+        Self {
+            start: Instant::now(),
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        Timestamp(u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub fn instant(&self, at: Timestamp) -> Instant {
+        self.start + Duration::from_millis(at.0)
+    }
+}
+
+#[derive(Debug)]
+struct ConnectionHandle {
+    outbound: mpsc::UnboundedSender<Outbound>,
+    reader: JoinHandle<()>,
+    writer: JoinHandle<()>,
+}
+
+#[derive(Debug)]
+pub(super) struct Driver {
+    broker: Broker,
+    clock: Clock,
+    connections: HashMap<ConnectionId, ConnectionHandle>,
+    /// Cloned into every reader and writer task.
+    inbound_tx: mpsc::UnboundedSender<Inbound>,
+    /// Writers of closed connections, still flushing.
+    closing: Vec<JoinHandle<()>>,
+}
+
+impl Driver {
+    pub fn new(
+        config: BrokerConfig,
+        clock: Clock,
+        inbound_tx: mpsc::UnboundedSender<Inbound>,
+    ) -> Self {
+        Self {
+            broker: Broker::new(config),
+            clock,
+            connections: HashMap::new(),
+            inbound_tx,
+            closing: Vec::new(),
+        }
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.broker.poll_timeout().map(|at| self.clock.instant(at))
+    }
+
+    pub fn on_timer(&mut self) {
+        self.broker.handle_timeout(self.clock.now());
+    }
+
+    pub fn on_inbound(&mut self, message: Inbound) {
+        let now = self.clock.now();
+        match message {
+            Inbound::Accepted(stream, peer) => {
+                let _ = stream.set_nodelay(true);
+                let conn = self.broker.handle_connection_opened(now);
+                tracing::debug!("{conn} accepted from {peer}");
+                let (read, write) = stream.into_split();
+                let (outbound, rx) = mpsc::unbounded_channel();
+                let reader = tokio::spawn(read_loop(conn, read, self.inbound_tx.clone()));
+                let writer = tokio::spawn(write_loop(conn, write, rx, self.inbound_tx.clone()));
+                self.connections.insert(
+                    conn,
+                    ConnectionHandle {
+                        outbound,
+                        reader,
+                        writer,
+                    },
+                );
+            }
+            Inbound::Bytes(conn, bytes) => self.broker.handle_bytes(conn, &bytes, now),
+            Inbound::Closed(conn, cause) => {
+                self.broker.handle_connection_closed(conn, cause, now);
+            }
+        }
+    }
+
+    /// Carries out every queued action and logs every event.
+    pub fn drain(&mut self) {
+        while let Some(action) = self.broker.poll_action() {
+            match action {
+                Action::Send { conn, bytes } => {
+                    if let Some(handle) = self.connections.get(&conn) {
+                        let _ = handle.outbound.send(Outbound::Bytes(bytes));
+                    }
+                }
+                Action::Close { conn } => {
+                    if let Some(handle) = self.connections.remove(&conn) {
+                        let _ = handle.outbound.send(Outbound::Close);
+                        handle.reader.abort();
+                        self.closing.push(handle.writer);
+                    }
+                }
+            }
+        }
+        self.closing.retain(|writer| !writer.is_finished());
+        while let Some(event) = self.broker.poll_event() {
+            log_event(&event);
+        }
+    }
+
+    /// Shutdown: the core publishes the wills and says goodbye, the writers
+    /// flush (for a bounded time), everything else is dropped.
+    pub async fn shutdown(mut self) {
+        self.broker.handle_shutdown(self.clock.now());
+        self.drain();
+        for (_, handle) in self.connections.drain() {
+            let _ = handle.outbound.send(Outbound::Close);
+            handle.reader.abort();
+            self.closing.push(handle.writer);
+        }
+        let writers = std::mem::take(&mut self.closing);
+        let flush = async {
+            for writer in writers {
+                let _ = writer.await;
+            }
+        };
+        if tokio::time::timeout(SHUTDOWN_FLUSH_TIMEOUT, flush)
+            .await
+            .is_err()
+        {
+            tracing::warn!("shutdown: some connections did not flush in time");
+        }
+    }
+}
+
+/// One log line per event; wills at INFO so an operator sees each one.
+fn log_event(event: &BrokerEvent) {
+    match event {
+        e if e.is_will_event() => tracing::info!(target: "lastwill_broker::will", "{e}"),
+        e @ (BrokerEvent::ProtocolViolation { .. }
+        | BrokerEvent::ConnectionRejected { .. }
+        | BrokerEvent::EncodeFailed { .. }
+        | BrokerEvent::ShutdownStarted { .. }) => tracing::info!("{e}"),
+        e => tracing::debug!("{e}"),
+    }
+}

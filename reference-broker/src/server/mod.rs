@@ -1,0 +1,93 @@
+//! The tokio shell around [`Broker`](crate::Broker), in the shape of
+//! mini-redis: an accept task per listener, a reader and a writer task per
+//! connection, and one task (the one running [`Server::run`]) that owns the
+//! core, feeds it what the others report, carries out its actions, and
+//! sleeps until its next deadline.
+
+mod connection;
+mod driver;
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use self::connection::Inbound;
+use self::driver::{Clock, Driver};
+use crate::config::BrokerConfig;
+
+/// Where to listen and how the broker behaves.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// TCP addresses to accept MQTT connections on (port 0 picks a free one).
+    pub listen: Vec<SocketAddr>,
+    pub broker: BrokerConfig,
+}
+
+/// A bound, not yet running, server.
+#[derive(Debug)]
+pub struct Server {
+    listeners: Vec<TcpListener>,
+    broker: BrokerConfig,
+}
+
+/// Binds every listen address. Binding before running lets a caller learn the
+/// chosen ports (see [`Server::local_addrs`]) before any client connects.
+pub async fn bind(config: ServerConfig) -> io::Result<Server> {
+    let mut listeners = Vec::with_capacity(config.listen.len());
+    for addr in &config.listen {
+        listeners.push(TcpListener::bind(addr).await?);
+    }
+    Ok(Server {
+        listeners,
+        broker: config.broker,
+    })
+}
+
+impl Server {
+    /// The addresses actually bound, in the order they were configured.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
+    /// Serves until `shutdown` completes, then publishes the wills due at
+    /// shutdown, sends the final DISCONNECTs, closes every connection and
+    /// returns. Time is read from `tokio::time`, so a runtime with paused
+    /// time drives the broker in virtual time.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+        let clock = Clock::start();
+        let (inbound_tx, mut inbound_rx) = mpsc::unbounded_channel::<Inbound>();
+        let mut accept_tasks = JoinSet::new();
+        for listener in self.listeners {
+            accept_tasks.spawn(connection::accept_loop(listener, inbound_tx.clone()));
+        }
+        let mut driver = Driver::new(self.broker, clock, inbound_tx);
+        tokio::pin!(shutdown);
+        loop {
+            let deadline = driver.next_deadline();
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                Some(message) = inbound_rx.recv() => driver.on_inbound(message),
+                () = sleep_until(deadline) => driver.on_timer(),
+            }
+            driver.drain();
+        }
+        accept_tasks.abort_all();
+        driver.shutdown().await;
+        Ok(())
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
