@@ -44,7 +44,9 @@ pub fn check_decode(bytes: &[u8], version: ProtocolVersion) -> Result<(), Invari
             }
             let again = match encode_to_bytes(&packet, version) {
                 Ok(again) => again,
-                Err(error) => return fail(format!("accepted {packet:?} cannot be re-encoded: {error}")),
+                Err(error) => {
+                    return fail(format!("accepted {packet:?} cannot be re-encoded: {error}"))
+                }
             };
             match decode_packet(&again, version, &limits) {
                 Ok(round) if round == packet => Ok(()),

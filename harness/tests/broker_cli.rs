@@ -112,7 +112,10 @@ impl Client {
 
 #[test]
 fn list_faults_names_every_fault_with_a_rule() {
-    let output = lastwill().args(["broker", "--list-faults"]).output().unwrap();
+    let output = lastwill()
+        .args(["broker", "--list-faults"])
+        .output()
+        .unwrap();
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();

@@ -113,7 +113,7 @@ fn server_config(args: &BrokerArgs) -> ServerConfig {
 
 async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let requested = config.listen.clone();
-    let faults = config.broker.faults.clone();
+    let faults = config.broker.faults;
     let server = bind(config)
         .await
         .with_context(|| format!("binding {requested:?}"))?;
@@ -123,7 +123,11 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         println!("listening tcp://{addr}");
     }
     for fault in faults.iter() {
-        tracing::warn!(fault = fault.name(), "fault injected: {}", fault.description());
+        tracing::warn!(
+            fault = fault.name(),
+            "fault injected: {}",
+            fault.description()
+        );
     }
     server
         .run(shutdown_signal())

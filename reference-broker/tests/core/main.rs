@@ -5,6 +5,7 @@ mod broker;
 mod delay;
 mod delivery;
 mod faults;
+mod robustness;
 mod support;
 mod takeover;
 mod triggers;
