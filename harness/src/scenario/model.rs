@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::located::Located;
 use super::values::{Bytes, Code, CodeMatcher, Seconds, TimeWindow, UserProperties, Version};
 
 /// One scenario file.
@@ -34,7 +35,7 @@ pub struct Scenario {
     /// The clients taking part, by name.
     pub clients: BTreeMap<String, ClientSpec>,
     /// What happens, in order.
-    pub steps: Vec<Step>,
+    pub steps: Vec<Located<Step>>,
 }
 
 /// A capability a broker may lack. Read from CONNACK properties where the
@@ -174,6 +175,14 @@ pub enum ClientRef {
     Named { client: String },
 }
 
+impl ClientRef {
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Name(name) | Self::Named { client: name } => name,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ConnectStep {
@@ -197,6 +206,10 @@ pub struct ConnectDetails {
     /// Session Present in the CONNACK, when the scenario cares.
     #[serde(default)]
     pub session_present: Option<bool>,
+    /// Overwrite the Connect Flags byte after encoding (e.g. `0x1e` for Will
+    /// QoS 3): malformed CONNECTs whose other fields stay well-formed.
+    #[serde(default)]
+    pub connect_flags: Option<u8>,
     /// Restrict the step to one protocol version.
     #[serde(default)]
     pub only: Option<Version>,
@@ -300,12 +313,23 @@ pub struct CloseStep {
     pub only: Option<Version>,
 }
 
+/// Bytes sent as they are. Give either `hex` (the whole packet, verbatim)
+/// or `first_byte` and `body` (the Remaining Length is computed). In `body`,
+/// `{client_id}` stands for the client's identifier encoded as an MQTT
+/// string (two-byte length, then UTF-8), so raw CONNECTs stay unique per run.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendRawStep {
     pub client: String,
-    /// The bytes, as hex (spaces allowed): `"e0 02 ff 00"`.
-    pub hex: String,
+    /// The whole packet as hex (spaces allowed): `"e0 02 ff 00"`.
+    #[serde(default)]
+    pub hex: Option<String>,
+    /// The fixed header's first byte, with `body`.
+    #[serde(default)]
+    pub first_byte: Option<u8>,
+    /// The packet after the Remaining Length, as hex with `{client_id}` allowed.
+    #[serde(default)]
+    pub body: Option<String>,
     /// What the broker must do in answer, if anything is checked here.
     #[serde(default)]
     pub expect: Option<Outcome>,

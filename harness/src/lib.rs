@@ -1,0 +1,5 @@
+//! lastwill: scenarios, the runner and its targets. The `lastwill` binary
+//! (src/main.rs and src/cli/) is a thin layer over this library.
+#![forbid(unsafe_code)]
+
+pub mod scenario;
