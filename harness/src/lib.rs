@@ -2,4 +2,6 @@
 //! (src/main.rs and src/cli/) is a thin layer over this library.
 #![forbid(unsafe_code)]
 
+pub mod catalogue;
+pub mod expectations;
 pub mod scenario;

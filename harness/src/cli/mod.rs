@@ -2,8 +2,11 @@
 //! errors become `anyhow` context only here, at the edge.
 
 mod broker;
+mod coverage;
 mod logging;
+mod schema;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -20,10 +23,31 @@ pub struct Args {
 enum Command {
     /// Run the reference broker, whose will handling follows MQTT 3.1.1 and 5.0 exactly.
     Broker(broker::BrokerArgs),
+    /// Print each catalogue rule with the scenarios that check it.
+    Coverage(coverage::CoverageArgs),
+    /// Print the JSON Schema of scenario files.
+    Schema,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Broker(broker_args) => broker::run(broker_args),
+        Command::Coverage(coverage_args) => coverage::run(coverage_args),
+        Command::Schema => schema::run(),
     }
+}
+
+/// Loads a scenario directory; any bad file stops the command with every
+/// error listed (file:line:column).
+fn load_scenarios(dir: &Path) -> anyhow::Result<Vec<lastwill::scenario::LoadedScenario>> {
+    let (loaded, errors) = lastwill::scenario::load_dir(dir);
+    if !errors.is_empty() {
+        let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::bail!(
+            "{} scenario file(s) cannot be used:\n{}",
+            errors.len(),
+            listed.join("\n")
+        );
+    }
+    Ok(loaded)
 }

@@ -172,9 +172,16 @@ fn check(scenario: &Scenario) -> Result<(), (u32, u32, String)> {
             "`rules` must list the rules checked under at least one version".into(),
         ));
     }
+    let catalogue = crate::catalogue::Catalogue::get();
     for (version, rules) in &scenario.rules {
         if rules.is_empty() {
             return Err(top(format!("`rules` for {version} is empty")));
+        }
+        if let Some(unknown) = rules.iter().find(|id| !catalogue.knows(*version, id)) {
+            return Err(top(format!(
+                "rule `{unknown}` is not a {version} statement of the will catalogue \
+                 (harness/src/catalogue/rules.yaml); 3.1.1 and 5.0 number rules differently"
+            )));
         }
     }
     for (name, client) in &scenario.clients {
