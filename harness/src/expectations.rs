@@ -91,7 +91,10 @@ impl std::fmt::Display for Mismatch {
                 expected.as_str()
             ),
             Self::Stale { scenario } => {
-                write!(f, "stale expectation: {scenario} matches no scenario of this run")
+                write!(
+                    f,
+                    "stale expectation: {scenario} matches no scenario of this run"
+                )
             }
         }
     }
@@ -140,13 +143,12 @@ impl Expectations {
                     expected: entry.verdict,
                     actual: result.verdict,
                 }),
-                None if matches!(result.verdict, Verdict::Fail | Verdict::Error) => {
-                    mismatches.push(Mismatch::Unexpected {
+                None if matches!(result.verdict, Verdict::Fail | Verdict::Error) => mismatches
+                    .push(Mismatch::Unexpected {
                         scenario: result.id.clone(),
                         version: result.version.clone(),
                         verdict: result.verdict,
-                    })
-                }
+                    }),
                 None => {}
             }
         }
@@ -195,9 +197,15 @@ mod tests {
             "deviations:\n  - { scenario: a, version: \"5.0\", verdict: fail, reason: \"MQTT-3.1.3-9: ignores the delay\" }\n",
         );
         let ids = ["a", "b"];
-        let ok = [result("a", "5.0", Verdict::Fail), result("a", "3.1.1", Verdict::Pass)];
+        let ok = [
+            result("a", "5.0", Verdict::Fail),
+            result("a", "3.1.1", Verdict::Pass),
+        ];
         assert_eq!(e.compare(&ok, &ids), vec![]);
-        let bad = [result("a", "3.1.1", Verdict::Fail), result("b", "5.0", Verdict::Warn)];
+        let bad = [
+            result("a", "3.1.1", Verdict::Fail),
+            result("b", "5.0", Verdict::Warn),
+        ];
         assert_eq!(
             e.compare(&bad, &ids),
             vec![Mismatch::Unexpected {
@@ -216,6 +224,11 @@ mod tests {
         let mismatches = e.compare(&[result("a", "5.0", Verdict::Pass)], &["a"]);
         assert_eq!(mismatches.len(), 2, "{mismatches:?}");
         assert!(matches!(mismatches[0], Mismatch::Different { .. }));
-        assert_eq!(mismatches[1], Mismatch::Stale { scenario: "gone".into() });
+        assert_eq!(
+            mismatches[1],
+            Mismatch::Stale {
+                scenario: "gone".into()
+            }
+        );
     }
 }

@@ -50,7 +50,8 @@ fn an_unknown_step_kind_is_named() {
 
 #[test]
 fn an_unknown_client_points_at_its_step() {
-    let (line, column, message) = error_of(&GOOD.replace("client: device, how", "client: devise, how"));
+    let (line, column, message) =
+        error_of(&GOOD.replace("client: device, how", "client: devise, how"));
     assert_eq!((line, column), (15, 5), "{message}");
     assert!(message.contains("unknown client `devise`"), "{message}");
 }
@@ -77,6 +78,10 @@ fn malformed_yaml_names_its_position() {
 
 #[test]
 fn an_unknown_rule_id_is_refused_with_its_version() {
-    let (_, _, message) = error_of(&GOOD.replace(r#""5.0": [MQTT-3.1.2-8]"#, r#""5.0": [MQTT-3.1.2-17]"#));
-    assert!(message.contains("rule `MQTT-3.1.2-17` is not a 5.0 statement"), "{message}");
+    let (_, _, message) =
+        error_of(&GOOD.replace(r#""5.0": [MQTT-3.1.2-8]"#, r#""5.0": [MQTT-3.1.2-17]"#));
+    assert!(
+        message.contains("rule `MQTT-3.1.2-17` is not a 5.0 statement"),
+        "{message}"
+    );
 }

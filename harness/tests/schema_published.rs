@@ -4,10 +4,12 @@
 
 #[test]
 fn the_published_schema_is_current() {
-    let generated = serde_json::to_string_pretty(&schemars::schema_for!(lastwill::scenario::Scenario))
-        .unwrap_or_default()
-        + "\n";
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/scenario.schema.json");
+    let generated =
+        serde_json::to_string_pretty(&schemars::schema_for!(lastwill::scenario::Scenario))
+            .unwrap_or_default()
+            + "\n";
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/scenario.schema.json");
     let published = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         published == generated,

@@ -13,6 +13,8 @@ fn connack_reserved_flags() {
     reject(V3, "20 02 80 00", "§3.2.2.1", 0x81);
 }
 
+/// MQTT-3.2.2-8 (5.0): a CONNACK carries only Table 3-1 reason codes (3.1.1:
+/// return codes 0-5).
 #[test]
 fn connack_codes() {
     let e = reject(V3, "20 02 00 06", "§3.2.2.3", 0x81);
@@ -29,6 +31,8 @@ fn connack_codes() {
     assert!(matches!(accept(V5, "20 03 00 99 00"), Packet::ConnAck(_)));
 }
 
+/// MQTT-3.2.2-4 (3.1.1), MQTT-3.2.2-6 (5.0): a refusing CONNACK has Session
+/// Present 0.
 #[test]
 fn session_present_with_a_refusal() {
     let e = reject(V3, "20 02 01 05", "MQTT-3.2.2-4", 0x82);
@@ -94,6 +98,8 @@ fn unsuback_codes() {
     );
 }
 
+/// MQTT-3.14.2-1 (5.0): DISCONNECT 0x04 decodes; a reserved or CONNACK-only
+/// reason code is malformed, not a normal disconnection.
 #[test]
 fn disconnect_reason_codes() {
     assert_eq!(

@@ -66,6 +66,8 @@ fn protocol_level() {
     );
 }
 
+/// MQTT-3.1.2-3 (3.1.1), MQTT-3.1.2-3 (5.0): the reserved connect flag must
+/// be 0.
 #[test]
 fn reserved_flag() {
     let e = reject(
@@ -83,6 +85,9 @@ fn reserved_flag() {
     );
 }
 
+/// MQTT-3.1.2-11 (3.1.1), MQTT-3.1.2-13 (3.1.1), MQTT-3.1.2-11 (5.0): Will
+/// Flag 0 with Will QoS bits set is rejected (the 3.1.1 error names the
+/// combined rule -11).
 #[test]
 fn will_qos_without_will_flag() {
     let e = reject(
@@ -101,6 +106,9 @@ fn will_qos_without_will_flag() {
     );
 }
 
+/// MQTT-3.1.2-11 (3.1.1), MQTT-3.1.2-15 (3.1.1), MQTT-3.1.2-13 (5.0): Will
+/// Flag 0 with Will Retain set is rejected (the 3.1.1 error names the
+/// combined rule -11).
 #[test]
 fn will_retain_without_will_flag() {
     let e = reject(
@@ -118,6 +126,7 @@ fn will_retain_without_will_flag() {
     );
 }
 
+/// MQTT-3.1.2-14 (3.1.1), MQTT-3.1.2-12 (5.0): Will QoS 3 is malformed.
 #[test]
 fn will_qos_3() {
     let e = reject(
@@ -135,6 +144,8 @@ fn will_qos_3() {
     );
 }
 
+/// MQTT-3.1.2-9 (3.1.1), MQTT-3.1.2-9 (5.0): with Will Flag 1 the will
+/// fields (5.0: and Will Properties) must be present in full.
 #[test]
 fn will_fields_missing() {
     // Will Flag set, payload ends after the client identifier.
@@ -187,6 +198,9 @@ fn password_without_user_name() {
     assert_eq!((c.username, c.password.as_deref()), (None, Some(&b"p"[..])));
 }
 
+/// MQTT-3.1.3-1 (3.1.1), MQTT-3.1.3-1 (5.0): the payload holds the announced
+/// fields in order and nothing else; MQTT-3.1.2-11 (3.1.1): with Will Flag 0
+/// no will fields may follow.
 #[test]
 fn bytes_beyond_the_announced_fields() {
     // Will Flag 0 but will-like fields present (wolfMQTT #532).
@@ -202,165 +216,5 @@ fn bytes_beyond_the_announced_fields() {
         "10 0f 00 04 4d 51 54 54 05 02 00 3c 00 00 01 63 ff",
         "MQTT-3.1.3-1",
         0x81,
-    );
-}
-
-#[test]
-fn will_topic_empty() {
-    // mosquitto 07-will-null-topic.
-    let e = reject(
-        V3,
-        "10 11 00 04 4d 51 54 54 04 06 00 3c 00 01 63 00 00 00 00",
-        "MQTT-4.7.3-1",
-        0x90,
-    );
-    assert_eq!(e, DecodeError::WillTopicEmpty);
-    reject(
-        V5,
-        "10 13 00 04 4d 51 54 54 05 06 00 3c 00 00 01 63 00 00 00 00 00",
-        "MQTT-4.7.3-1",
-        0x90,
-    );
-}
-
-#[test]
-fn will_topic_wildcard() {
-    let e = reject(
-        V3,
-        "10 14 00 04 4d 51 54 54 04 06 00 3c 00 01 63 00 03 61 2f 23 00 00",
-        "MQTT-4.7.1-1",
-        0x90,
-    );
-    assert!(matches!(e, DecodeError::WillTopicWildcard { .. }));
-    reject(
-        V5,
-        "10 16 00 04 4d 51 54 54 05 06 00 3c 00 00 01 63 00 00 03 61 2f 2b 00 00",
-        "MQTT-4.7.0-1",
-        0x90,
-    );
-}
-
-#[test]
-fn will_with_bom_topic_and_zero_length_payload_decodes() {
-    let Packet::Connect(c) = accept(
-        V3,
-        "10 15 00 04 4d 51 54 54 04 36 00 3c 00 01 63 00 04 ef bb bf 74 00 00",
-    ) else {
-        panic!()
-    };
-    let will = c.will.unwrap();
-    assert_eq!(
-        (will.topic.as_str(), will.qos, will.retain),
-        ("\u{FEFF}t", QoS::ExactlyOnce, true)
-    );
-    assert!(will.payload.is_empty());
-}
-
-#[test]
-fn will_properties_allowed_set() {
-    // Session Expiry Interval inside Will Properties.
-    let e = reject(
-        V5,
-        "10 19 00 04 4d 51 54 54 05 06 00 3c 00 00 01 63 05 11 00 00 00 0a 00 01 74 00 00",
-        "§2.2.2.2",
-        0x81,
-    );
-    assert_eq!(
-        e,
-        DecodeError::PropertyNotAllowed {
-            property: PropertyId::SESSION_EXPIRY_INTERVAL,
-            context: PropertyContext::Will
-        }
-    );
-    // Will Delay Interval among the CONNECT properties.
-    let e = reject(
-        V5,
-        "10 13 00 04 4d 51 54 54 05 02 00 3c 05 18 00 00 00 0a 00 01 63",
-        "§2.2.2.2",
-        0x81,
-    );
-    assert_eq!(
-        e,
-        DecodeError::PropertyNotAllowed {
-            property: PropertyId::WILL_DELAY_INTERVAL,
-            context: PropertyContext::Packet(PacketType::Connect)
-        }
-    );
-}
-
-#[test]
-fn will_payload_format_indicator() {
-    // PFI 2 is not a format.
-    let e = reject(
-        V5,
-        "10 16 00 04 4d 51 54 54 05 06 00 3c 00 00 01 63 02 01 02 00 01 74 00 00",
-        "§3.3.2.3.2",
-        0x82,
-    );
-    assert_eq!(
-        e,
-        DecodeError::InvalidPropertyValue {
-            property: PropertyId::PAYLOAD_FORMAT_INDICATOR,
-            value: 2
-        }
-    );
-    // PFI 1 with a non-UTF-8 payload decodes: checking it is the server's MAY (0x99).
-    let Packet::Connect(c) = accept(
-        V5,
-        "10 17 00 04 4d 51 54 54 05 06 00 3c 00 00 01 63 02 01 01 00 01 74 00 01 ff",
-    ) else {
-        panic!()
-    };
-    let will = c.will.unwrap();
-    assert!(!payload_matches_format(
-        will.properties.payload_format_indicator,
-        &will.payload
-    ));
-}
-
-#[test]
-fn will_response_topic_with_wildcard() {
-    let e = reject(
-        V5,
-        "10 19 00 04 4d 51 54 54 05 06 00 3c 00 00 01 63 05 08 00 02 61 23 00 01 74 00 00",
-        "MQTT-3.3.2-14",
-        0x82,
-    );
-    assert_eq!(e, DecodeError::ResponseTopicWildcard);
-    let e = reject(
-        V5,
-        "10 17 00 04 4d 51 54 54 05 06 00 3c 00 00 01 63 03 08 00 00 00 01 74 00 00",
-        "MQTT-4.7.3-1",
-        0x82,
-    );
-    assert_eq!(e, DecodeError::ResponseTopicEmpty);
-}
-
-#[test]
-fn duplicate_will_delay() {
-    let e = reject(
-        V5,
-        "10 1e 00 04 4d 51 54 54 05 06 00 3c 00 00 01 63 0a 18 00 00 00 01 18 00 00 00 02 00 01 74 00 00",
-        "§2.2.2.2",
-        0x82,
-    );
-    assert_eq!(
-        e,
-        DecodeError::DuplicateProperty(PropertyId::WILL_DELAY_INTERVAL)
-    );
-}
-
-#[test]
-fn will_user_properties_may_repeat_and_keep_their_order() {
-    let Packet::Connect(c) = accept(
-        V5,
-        "10 22 00 04 4d 51 54 54 05 06 00 3c 00 00 01 63 0e 26 00 01 6b 00 01 32 26 00 01 6b 00 01 31 00 01 74 00 00",
-    ) else {
-        panic!()
-    };
-    let users = c.will.unwrap().properties.user_properties;
-    assert_eq!(
-        users,
-        vec![UserProperty::new("k", "2"), UserProperty::new("k", "1")]
     );
 }

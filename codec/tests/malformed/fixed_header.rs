@@ -26,6 +26,8 @@ fn auth_is_reserved_in_3_1_1() {
     assert_eq!(accept(V5, "f0 00"), Packet::Auth(Auth::default()));
 }
 
+/// MQTT-3.14.1-1 (3.1.1), MQTT-3.14.1-1 (5.0): DISCONNECT with reserved
+/// flag bits set is malformed, as are other packets with wrong flags.
 #[test]
 fn wrong_flags() {
     let e = reject(V3, "c1 00", "MQTT-2.2.2-1", 0x81);
@@ -111,6 +113,8 @@ fn non_minimal_property_length() {
     assert!(matches!(e, DecodeError::NonMinimalVarInt { .. }));
 }
 
+/// Catalogue B73: a packet larger than the receiver's Maximum Packet Size is
+/// rejected with 0x95 as soon as its fixed header arrives.
 #[test]
 fn packet_too_large_is_rejected_from_the_fixed_header() {
     let limits = Limits::new(10);

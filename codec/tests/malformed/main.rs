@@ -51,3 +51,4 @@ mod properties;
 mod publish;
 mod subscribe;
 mod utf8;
+mod will;

@@ -1,5 +1,7 @@
 use super::*;
 
+/// MQTT-3.3.2-2 (3.1.1), MQTT-3.3.2-2 (5.0): no wildcards in a PUBLISH Topic
+/// Name, the will's PUBLISH included.
 #[test]
 fn topic_with_wildcards() {
     let e = reject(V3, "30 05 00 03 61 2f 2b", "MQTT-3.3.2-2", 0x90);

@@ -1,5 +1,7 @@
 use super::*;
 
+/// MQTT-1.5.3-1 (3.1.1), MQTT-1.5.4-1 (5.0): a surrogate code point is
+/// ill-formed UTF-8.
 #[test]
 fn surrogate() {
     let e = reject(V3, "30 05 00 03 ed a0 80", "MQTT-1.5.3-1", 0x81);
@@ -33,6 +35,10 @@ fn null_character() {
     reject(V5, "30 05 00 02 61 00 00", "MQTT-1.5.4-2", 0x81);
 }
 
+/// MQTT-1.5.3-1 (3.1.1), MQTT-1.5.3-2 (3.1.1), MQTT-1.5.4-1 (5.0),
+/// MQTT-1.5.4-2 (5.0): every string field is checked, among them the 3.1.1
+/// will topic (MQTT-3.1.3-10 (3.1.1)) and both strings of a User Property
+/// (MQTT-1.5.7-1 (5.0)).
 #[test]
 fn every_string_field_is_checked() {
     // Client identifier.
@@ -118,6 +124,7 @@ fn every_string_field_is_checked() {
     reject(V5, "a2 06 00 01 00 00 01 00", "MQTT-1.5.4-2", 0x81);
 }
 
+/// MQTT-1.5.3-3 (3.1.1): a BOM is not stripped from a topic.
 #[test]
 fn byte_order_mark_is_kept() {
     let Packet::Publish(publish) = accept(V3, "30 06 00 04 ef bb bf 61") else {

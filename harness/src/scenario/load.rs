@@ -188,8 +188,7 @@ fn check(scenario: &Scenario) -> Result<(), (u32, u32, String)> {
         check_client(name, client).map_err(top)?;
     }
     for step in &scenario.steps {
-        check_step(scenario, &step.value)
-            .map_err(|message| (step.line, step.column, message))?;
+        check_step(scenario, &step.value).map_err(|message| (step.line, step.column, message))?;
     }
     Ok(())
 }
@@ -202,13 +201,18 @@ fn check_client(name: &str, client: &ClientSpec) -> Result<(), String> {
                 will.qos
             ));
         }
-        will.payload.to_bytes().map_err(|e| format!("client `{name}` will payload: {e}"))?;
+        will.payload
+            .to_bytes()
+            .map_err(|e| format!("client `{name}` will payload: {e}"))?;
         if let Some(data) = &will.correlation_data {
-            data.to_bytes().map_err(|e| format!("client `{name}` correlation_data: {e}"))?;
+            data.to_bytes()
+                .map_err(|e| format!("client `{name}` correlation_data: {e}"))?;
         }
     }
     if let Some(password) = &client.password {
-        password.to_bytes().map_err(|e| format!("client `{name}` password: {e}"))?;
+        password
+            .to_bytes()
+            .map_err(|e| format!("client `{name}` password: {e}"))?;
     }
     Ok(())
 }

@@ -6,6 +6,9 @@ use lastwill_codec::{Packet, Properties, PublishResponse, QoS, ReasonCode, Unsub
 
 use crate::support::*;
 
+/// MQTT-3.2.2-9 (5.0): a server without QoS 2 advertises Maximum QoS; also
+/// Retain Available 0 (for MQTT-3.2.2-13 (5.0)) and, Catalogue B20, the capped
+/// Session Expiry Interval the session will actually use.
 #[test]
 fn connack_advertises_capabilities() {
     let mut net = Net::with_config(BrokerConfig {
@@ -50,6 +53,10 @@ fn v311_empty_client_id() {
     assert!(!net.is_closed(c));
 }
 
+/// MQTT-3.1.2-23 (5.0), MQTT-4.1.0-2 (5.0): a session is kept for its Session
+/// Expiry Interval after the close, then discarded; MQTT-3.1.2-5 (5.0):
+/// Clean Start 0 within it resumes it. MQTT-3.1.2-4 (3.1.1): a 3.1.1 Clean
+/// Session 0 session is kept indefinitely.
 #[test]
 fn session_present_and_expiry() {
     let mut net = Net::new();
@@ -244,6 +251,10 @@ fn unsubscribe_stops_delivery() {
     }
 }
 
+/// Catalogue A7, B6: on shutdown this broker does not defer wills to a
+/// restart (a MAY it cannot keep in memory): every will, live or pending, is
+/// published while subscribers are still connected, then 5.0 clients get
+/// DISCONNECT 0x8B.
 #[test]
 fn shutdown_publishes_every_will_then_disconnects() {
     let mut net = Net::new();
@@ -325,6 +336,9 @@ fn connection_limit_refuses_with_quota_exceeded() {
     assert!(net.is_closed(first));
 }
 
+/// MQTT-4.13.1-1 (5.0): a Protocol Error (a packet only servers send, or AUTH
+/// without a method) closes the connection after DISCONNECT 0x82, and the
+/// will follows (Catalogue B3).
 #[test]
 fn packets_a_client_may_not_send_close_the_connection() {
     let cases = [

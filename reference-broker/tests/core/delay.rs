@@ -12,6 +12,10 @@ fn net_with_watcher() -> (Net, Client) {
     (net, w)
 }
 
+/// MQTT-3.1.3-9 (5.0), MQTT-3.1.2-8 (5.0): the will is published when the
+/// Will Delay Interval has passed, not a millisecond earlier. MQTT-3.1.2-7
+/// (5.0), Catalogue B61: meanwhile it is held with the session, which lives
+/// on.
 #[test]
 fn delayed_will_is_published_when_the_delay_passes() {
     let (mut net, w) = net_with_watcher();
@@ -56,6 +60,9 @@ fn two_minute_delay_runs_in_virtual_time() {
     assert!(started.elapsed() < std::time::Duration::from_secs(1));
 }
 
+/// MQTT-3.1.2-23 (5.0), MQTT-3.1.3-9 (5.0): Session Expiry absent or 0 ends
+/// the session at the close, which publishes the will despite its delay
+/// (catalogue E1).
 #[test]
 fn session_expiry_0_publishes_at_close_despite_the_delay() {
     // E1: SEI absent means the session ends at close, which is a deadline.
@@ -75,6 +82,8 @@ fn session_expiry_0_publishes_at_close_despite_the_delay() {
     }
 }
 
+/// MQTT-3.1.3-9 (5.0), MQTT-4.1.0-2 (5.0): a Will Delay longer than the
+/// Session Expiry is cut short by the session's end, and publishes once.
 #[test]
 fn delay_longer_than_session_expiry_publishes_at_session_expiry() {
     let (mut net, w) = net_with_watcher();
@@ -90,6 +99,8 @@ fn delay_longer_than_session_expiry_publishes_at_session_expiry() {
     assert!(net.publishes(w).is_empty(), "published once");
 }
 
+/// Catalogue B7: Will Delay beyond the Session Expiry plus DISCONNECT 0x04
+/// gives a will that announces the session's expiry, at that instant.
 #[test]
 fn b7_disconnect_0x04_with_delay_beyond_session_expiry_announces_the_expiry() {
     let (mut net, w) = net_with_watcher();
@@ -106,6 +117,8 @@ fn b7_disconnect_0x04_with_delay_beyond_session_expiry_announces_the_expiry() {
     assert_eq!(payloads(&net.publishes(w)), ["expired"]);
 }
 
+/// Catalogue B58: a Session Expiry Interval in DISCONNECT moves the session's
+/// end, and with it a pending will's deadline (to the close, for 0).
 #[test]
 fn disconnect_session_expiry_moves_the_session_end() {
     // CONNECT SEI 100, will delay 50; DISCONNECT 0x04 lowers SEI to 3.
@@ -132,6 +145,9 @@ fn disconnect_session_expiry_moves_the_session_end() {
     assert_eq!(payloads(&net.publishes(w)), ["now"]);
 }
 
+/// MQTT-3.1.3-9 (5.0), MQTT-3.1.2-8 (5.0): a new connection to the session
+/// within the Will Delay cancels the will for good. MQTT-3.1.2-5 (5.0): the
+/// session is resumed; the new connection's will is armed afresh.
 #[test]
 fn reconnect_with_clean_start_0_within_the_delay_cancels_the_will() {
     let (mut net, w) = net_with_watcher();
@@ -152,16 +168,16 @@ fn reconnect_with_clean_start_0_within_the_delay_cancels_the_will() {
         }
     )));
     net.advance(secs(60));
-    assert!(
-        net.publishes(w).is_empty(),
-        "MQTT-3.1.3-9: no will after resumption"
-    );
+    assert!(net.publishes(w).is_empty(), "no will after resumption");
     // The new connection's own will is armed as usual.
     net.drop_transport(again);
     net.advance(secs(10));
     assert_eq!(net.publishes(w).len(), 1);
 }
 
+/// MQTT-3.1.2-4 (5.0), MQTT-3.1.4-4 (5.0): Clean Start 1 discards the session
+/// holding a pending will, and the session's end publishes it at once
+/// (catalogue E3).
 #[test]
 fn reconnect_with_clean_start_1_ends_the_session_and_publishes_at_once() {
     // E3: Clean Start 1 discards the session, which is one of the will's deadlines.
@@ -214,6 +230,8 @@ fn reconnect_after_the_will_was_published_finds_the_session() {
     assert!(net.publishes(w).is_empty());
 }
 
+/// MQTT-3.1.2-10 (5.0): when delay and session end fall on the same instant,
+/// the will is published once and removed.
 #[test]
 fn equal_delay_and_expiry_publish_once() {
     let (mut net, w) = net_with_watcher();

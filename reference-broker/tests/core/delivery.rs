@@ -1,12 +1,15 @@
 //! How a will is delivered: like any PUBLISH from its client (QoS
-//! downgrade, retained store, Retain As Published, queues for offline
-//! sessions, Message Expiry countdown, properties forwarded in order).
+//! downgrade, queues for offline sessions, Message Expiry countdown,
+//! properties forwarded in order, topic and payload byte for byte). The
+//! retained store is in `retained.rs`.
 
 use bytes::Bytes;
-use lastwill_codec::{Packet, Properties, QoS, RetainHandling, SubscriptionOptions};
+use lastwill_codec::{QoS, SubscriptionOptions};
 
 use crate::support::*;
 
+/// MQTT-3.8.4-6 (3.1.1), MQTT-3.8.4-8 (5.0): the will is delivered at the
+/// minimum of the Will QoS and the granted QoS.
 #[test]
 fn will_qos_is_capped_by_the_subscription() {
     for (will_qos, sub_qos, expected) in [
@@ -35,9 +38,16 @@ fn will_qos_is_capped_by_the_subscription() {
     }
 }
 
+/// MQTT-3.3.5-1 (3.1.1), MQTT-3.3.4-2 (5.0): with overlapping subscriptions
+/// the will is delivered once, at the highest QoS among them (5.0 with every
+/// matching Subscription Identifier).
 #[test]
 fn overlapping_subscriptions_get_one_will_at_the_highest_qos() {
     let mut net = Net::new();
+    let w3 = net.connect(v3("w3"));
+    net.subscribe(w3, "status/#", QoS::AtMostOnce);
+    net.subscribe(w3, "status/+", QoS::AtLeastOnce);
+    net.subscribe(w3, "#", QoS::AtMostOnce);
     let w = net.connect(v5("w"));
     net.subscribe_with(w, "status/#", SubscriptionOptions::default(), Some(7));
     let options = SubscriptionOptions {
@@ -51,135 +61,22 @@ fn overlapping_subscriptions_get_one_will_at_the_highest_qos() {
             .will_qos(QoS::ExactlyOnce),
     );
     net.drop_transport(device);
+    let got = net.publishes(w3);
+    assert_eq!(got.len(), 1, "3.1.1");
+    assert_eq!(got[0].qos, QoS::AtLeastOnce, "3.1.1");
     let got = net.publishes(w);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].qos, QoS::AtLeastOnce);
-    // One identifier per matching subscription, in filter order (MQTT-3.3.4-3).
+    // One identifier per matching subscription, in filter order.
     assert_eq!(got[0].properties.subscription_identifiers, vec![7, 9]);
 }
 
-/// SUBSCRIBE to `filter` with `options` and return everything that answers it.
-fn subscribe_raw(
-    net: &mut Net,
-    client: Client,
-    filter: &str,
-    options: SubscriptionOptions,
-) -> Vec<Packet> {
-    let packet_id = net.packet_id();
-    let subscribe = lastwill_codec::Subscribe {
-        packet_id,
-        properties: Properties::default(),
-        subscriptions: vec![lastwill_codec::Subscription {
-            filter: filter.to_owned(),
-            options,
-        }],
-    };
-    net.send(client, &Packet::Subscribe(subscribe));
-    net.packets(client)
-}
-
-#[test]
-fn retained_will_reaches_a_late_subscriber() {
-    for version in [V3, V5] {
-        let mut net = Net::new();
-        let connect = lastwill_codec::Connect::new(version, "device")
-            .keep_alive(0)
-            .will("status", "offline")
-            .will_qos(QoS::AtLeastOnce)
-            .will_retain();
-        let device = net.connect(connect);
-        net.drop_transport(device);
-        assert_eq!(net.broker.retained_count(), 1);
-        let late = net.connect(lastwill_codec::Connect::new(version, "late").keep_alive(0));
-        let options = SubscriptionOptions {
-            qos: QoS::AtLeastOnce,
-            ..Default::default()
-        };
-        let packets = subscribe_raw(&mut net, late, "status", options);
-        assert!(matches!(packets[0], Packet::SubAck(_)), "SUBACK first");
-        match &packets[1] {
-            Packet::Publish(p) => {
-                assert!(p.retain, "{version}: retained delivery has RETAIN 1");
-                assert_eq!(p.qos, QoS::AtLeastOnce);
-                assert_eq!(p.payload, Bytes::from_static(b"offline"));
-            }
-            other => panic!("expected the retained will, got {other:?}"),
-        }
-    }
-}
-
-#[test]
-fn non_retained_will_is_not_kept() {
-    let mut net = Net::new();
-    let device = net.connect(v5("device").will("status", "offline"));
-    net.drop_transport(device);
-    assert_eq!(net.broker.retained_count(), 0);
-}
-
-#[test]
-fn empty_retained_will_clears_the_retained_message() {
-    let mut net = Net::new();
-    let device = net.connect(v5("device"));
-    let mut online = publish("status", "online", QoS::AtLeastOnce, Some(1));
-    online.retain = true;
-    net.publish(device, online);
-    assert_eq!(net.broker.retained_count(), 1);
-    let w = watcher(&mut net, V5, "status", QoS::AtLeastOnce);
-    let device2 = net.connect(v5("device2").will("status", "").will_retain());
-    net.drop_transport(device2);
-    let got = net.publishes(w);
-    assert_eq!(got.len(), 1, "live subscribers still get the empty will");
-    assert!(got[0].payload.is_empty());
-    assert_eq!(net.broker.retained_count(), 0);
-}
-
-#[test]
-fn live_retain_flag_follows_retain_as_published() {
-    for (version, rap, expected) in [(V5, false, false), (V5, true, true), (V3, false, false)] {
-        let mut net = Net::new();
-        let w = net.connect(lastwill_codec::Connect::new(version, "w").keep_alive(0));
-        let options = SubscriptionOptions {
-            retain_as_published: rap,
-            ..Default::default()
-        };
-        net.subscribe_with(w, "status", options, None);
-        let connect = lastwill_codec::Connect::new(version, "device")
-            .keep_alive(0)
-            .will("status", "offline")
-            .will_retain();
-        let device = net.connect(connect);
-        net.drop_transport(device);
-        let got = net.publishes(w);
-        assert_eq!(got[0].retain, expected, "{version} RAP {rap}");
-    }
-}
-
-#[test]
-fn retain_handling_decides_whether_a_retained_will_is_sent() {
-    for (handling, first, second) in [
-        (RetainHandling::SendAtSubscribe, 1, 1),
-        (RetainHandling::SendAtSubscribeIfNew, 1, 0),
-        (RetainHandling::DoNotSend, 0, 0),
-    ] {
-        let mut net = Net::new();
-        let device = net.connect(v5("device").will("status", "offline").will_retain());
-        net.drop_transport(device);
-        let w = net.connect(v5("w"));
-        let options = SubscriptionOptions {
-            retain_handling: handling,
-            ..Default::default()
-        };
-        for expected in [first, second] {
-            let packets = subscribe_raw(&mut net, w, "status", options);
-            let publishes = packets
-                .iter()
-                .filter(|p| matches!(p, Packet::Publish(_)))
-                .count();
-            assert_eq!(publishes, expected, "{handling:?}");
-        }
-    }
-}
-
+/// MQTT-3.1.3-10 (5.0), MQTT-3.3.2-17 (5.0), MQTT-3.3.2-18 (5.0): will User
+/// Properties reach subscribers unchanged and in order. MQTT-3.3.2-4 (5.0),
+/// MQTT-3.3.2-15 (5.0), MQTT-3.3.2-16 (5.0), MQTT-3.3.2-20 (5.0): Payload
+/// Format Indicator, Response Topic, Correlation Data and Content Type are
+/// forwarded unaltered (Catalogue B23, B28, B29, B30). Catalogue B32: the Will
+/// Delay Interval is not. Catalogue B27: no Message Expiry when none was set.
 #[test]
 fn will_properties_are_forwarded_unchanged_and_in_order() {
     let mut net = Net::new();
@@ -209,10 +106,7 @@ fn will_properties_are_forwarded_unchanged_and_in_order() {
         props.correlation_data,
         Some(Bytes::from_static(&[0, 1, 2, 255]))
     );
-    assert_eq!(
-        props.user_properties, expected_users,
-        "MQTT-3.1.3-10: order kept"
-    );
+    assert_eq!(props.user_properties, expected_users, "order kept");
     assert_eq!(
         props.will_delay_interval, None,
         "Will Delay is never forwarded"
@@ -220,6 +114,8 @@ fn will_properties_are_forwarded_unchanged_and_in_order() {
     assert_eq!(props.message_expiry_interval, None, "absent stays absent");
 }
 
+/// Catalogue B32: Will Delay Interval (0x18) is a Will Property only; the
+/// delayed will's PUBLISH carries no properties at all, byte for byte.
 #[test]
 fn will_delay_property_never_appears_on_the_wire() {
     let mut net = Net::new();
@@ -236,6 +132,8 @@ fn will_delay_property_never_appears_on_the_wire() {
     );
 }
 
+/// MQTT-3.3.2-6 (5.0); Catalogue B27: a will queued for an offline session
+/// is sent with its Message Expiry Interval minus the time it waited.
 #[test]
 fn queued_will_for_an_offline_subscriber_counts_down_its_expiry() {
     let mut net = Net::new();
@@ -259,10 +157,12 @@ fn queued_will_for_an_offline_subscriber_counts_down_its_expiry() {
     assert_eq!(
         got[0].properties.message_expiry_interval,
         Some(6),
-        "MQTT-3.3.2-6"
+        "expiry minus the 4 s waited"
     );
 }
 
+/// MQTT-3.3.2-5 (5.0): a queued will whose Message Expiry passed is not
+/// delivered.
 #[test]
 fn queued_will_that_expired_is_dropped() {
     let mut net = Net::new();
@@ -278,57 +178,111 @@ fn queued_will_that_expired_is_dropped() {
     net.drop_transport(device);
     net.advance(secs(5));
     let (sub, _) = net.connect_ack(v5("sub").clean(false).sei(600));
-    assert!(net.publishes(sub).is_empty(), "MQTT-3.3.2-5");
+    assert!(net.publishes(sub).is_empty(), "expired while queued");
 }
 
-#[test]
-fn retained_will_expires_too() {
-    let mut net = Net::new();
-    let device = net.connect(
-        v5("device")
-            .will("status", "offline")
-            .will_retain()
-            .will_props(|p| p.message_expiry_interval = Some(5)),
-    );
-    net.drop_transport(device);
-    net.advance(secs(2));
-    let late = net.connect(v5("late"));
-    let packets = subscribe_raw(&mut net, late, "status", SubscriptionOptions::default());
-    match &packets[1] {
-        Packet::Publish(p) => assert_eq!(p.properties.message_expiry_interval, Some(3)),
-        other => panic!("expected the retained will, got {other:?}"),
-    }
-    net.advance(secs(3));
-    let late2 = net.connect(v5("late2"));
-    let packets = subscribe_raw(&mut net, late2, "status", SubscriptionOptions::default());
-    assert_eq!(
-        packets.len(),
-        1,
-        "only the SUBACK: the retained will expired"
-    );
-}
-
+/// MQTT-4.7.2-1 (3.1.1), MQTT-4.7.2-1 (5.0): a will on a `$` topic does not
+/// match filters starting with `#` or `+`.
 #[test]
 fn will_on_a_dollar_topic_skips_wildcard_subscribers() {
-    let mut net = Net::new();
-    let all = watcher(&mut net, V5, "#", QoS::AtMostOnce);
-    let sys = watcher(&mut net, V5, "$SYS/#", QoS::AtMostOnce);
-    let device = net.connect(v5("device").will("$SYS/device", "gone"));
-    net.drop_transport(device);
-    assert!(net.publishes(all).is_empty(), "MQTT-4.7.2-1");
-    assert_eq!(net.publishes(sys).len(), 1);
+    for version in [V3, V5] {
+        let mut net = Net::new();
+        let all = watcher(&mut net, version, "#", QoS::AtMostOnce);
+        let plus = watcher(&mut net, version, "+/device", QoS::AtMostOnce);
+        let sys = watcher(&mut net, version, "$SYS/#", QoS::AtMostOnce);
+        let connect = lastwill_codec::Connect::new(version, "device")
+            .keep_alive(0)
+            .will("$SYS/device", "gone");
+        let device = net.connect(connect);
+        net.drop_transport(device);
+        assert!(net.publishes(all).is_empty(), "{version}");
+        assert!(net.publishes(plus).is_empty(), "{version}");
+        assert_eq!(net.publishes(sys).len(), 1, "{version}");
+    }
 }
 
+/// MQTT-3.1.2-24 (5.0), MQTT-3.1.2-25 (5.0): a will larger than a
+/// subscriber's Maximum Packet Size is not sent to it, and is discarded as if
+/// sent: with Receive Maximum 1 the next QoS 1 message still flows.
 #[test]
 fn large_will_is_not_sent_to_a_client_with_a_small_maximum_packet_size() {
     let mut net = Net::new();
     let mut small = v5("small");
     small.properties.maximum_packet_size = Some(20);
+    small.properties.receive_maximum = Some(1);
     let small = net.connect(small);
-    net.subscribe(small, "status", QoS::AtMostOnce);
+    net.subscribe(small, "status", QoS::AtLeastOnce);
     let big = watcher(&mut net, V5, "status", QoS::AtMostOnce);
-    let device = net.connect(v5("device").will("status", &"x".repeat(100)));
+    let device = net.connect(
+        v5("device")
+            .will("status", &"x".repeat(100))
+            .will_qos(QoS::AtLeastOnce),
+    );
     net.drop_transport(device);
-    assert!(net.publishes(small).is_empty(), "MQTT-3.1.2-25");
+    assert!(net.publishes(small).is_empty(), "too large for `small`");
     assert_eq!(net.publishes(big).len(), 1);
+    let publisher = net.connect(v5("pub"));
+    net.publish(
+        publisher,
+        publish("status", "ok", QoS::AtLeastOnce, Some(1)),
+    );
+    assert_eq!(payloads(&net.publishes(small)), ["ok"]);
+}
+
+/// MQTT-1.5.3-3 (3.1.1), MQTT-1.5.4-3 (5.0): a BOM in the will topic is not
+/// stripped. MQTT-3.3.2-1 (5.0), MQTT-3.3.2-3 (5.0), MQTT-4.7.3-4 (5.0): the
+/// PUBLISH carries the will topic as sent, and matching applies no
+/// normalization, so `status` does not match `\u{FEFF}status`.
+#[test]
+fn will_topic_reaches_subscribers_byte_for_byte() {
+    let topic = "\u{FEFF}status/\u{e9}";
+    for version in [V3, V5] {
+        let mut net = Net::new();
+        let exact = watcher(&mut net, version, topic, QoS::AtMostOnce);
+        let plain = watcher(&mut net, version, "status/\u{e9}", QoS::AtMostOnce);
+        let decomposed = watcher(
+            &mut net,
+            version,
+            "\u{FEFF}status/e\u{301}",
+            QoS::AtMostOnce,
+        );
+        let connect = lastwill_codec::Connect::new(version, "device")
+            .keep_alive(0)
+            .will(topic, "gone");
+        let device = net.connect(connect);
+        net.drop_transport(device);
+        let got = net.publishes(exact);
+        assert_eq!(got.len(), 1, "{version}");
+        assert_eq!(got[0].topic, topic, "{version}");
+        assert!(net.publishes(plain).is_empty(), "{version}: BOM kept");
+        assert!(
+            net.publishes(decomposed).is_empty(),
+            "{version}: no normalization"
+        );
+    }
+}
+
+/// Catalogue A17, B34: the published will's payload is exactly the Will
+/// Payload's data, empty or binary, with no length prefix.
+#[test]
+fn will_payload_is_published_as_its_bare_bytes() {
+    for (version, props) in [(V3, &[][..]), (V5, &[0u8][..])] {
+        for payload in [&b""[..], &[0x00, 0xFF, b'x'][..]] {
+            let mut net = Net::new();
+            let w = watcher(&mut net, version, "s", QoS::AtMostOnce);
+            let mut connect = lastwill_codec::Connect::new(version, "device")
+                .keep_alive(0)
+                .will("s", "");
+            if let Some(will) = connect.will.as_mut() {
+                will.payload = Bytes::copy_from_slice(payload);
+            }
+            let device = net.connect(connect);
+            net.drop_transport(device);
+            let mut expected = vec![0x30, 0, 0, 1, b's'];
+            expected.extend_from_slice(props);
+            expected.extend_from_slice(payload);
+            expected[1] = u8::try_from(expected.len() - 2).expect("short");
+            assert_eq!(&net.raw(w)[..], &expected[..], "{version} {payload:?}");
+        }
+    }
 }

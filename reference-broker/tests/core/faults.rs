@@ -243,7 +243,7 @@ fn no_message_expiry_countdown() {
 
 #[test]
 fn accept_malformed_will_flags() {
-    // 3.1.1 CONNECT, Will Flag 0, Will QoS 1 (MQTT-3.1.2-11).
+    // 3.1.1 CONNECT, Will Flag 0, Will QoS 1: MQTT-3.1.2-11 (3.1.1).
     let bytes = [
         0x10, 13, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x0A, 0, 0, 0, 1, b'a',
     ];

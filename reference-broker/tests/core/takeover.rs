@@ -7,10 +7,12 @@ use lastwill_codec::{QoS, ReasonCode};
 
 use crate::support::*;
 
-/// The full 5.0 matrix: old Will Delay 0/>0 × old Session Expiry 0/>0 ×
-/// new Clean Start 0/1. The will is published at takeover when the delay is
-/// 0 or the old session ends; otherwise it becomes a pending will that the
-/// new connection resumes at once, so it is never sent.
+/// MQTT-3.1.4-3 (5.0): takeover sends DISCONNECT 0x8E to the old client and
+/// closes it. Catalogue B25, B38: the full matrix old Will Delay 0/>0 × old
+/// Session Expiry 0/>0 × new Clean Start 0/1. The will is published at
+/// takeover when the delay is 0 or the old session ends (MQTT-3.1.2-4
+/// (5.0)); otherwise it becomes a pending will that the new connection
+/// resumes at once, so it is never sent (MQTT-3.1.3-9 (5.0)).
 #[test]
 fn v5_takeover_matrix() {
     for delay in [0u32, 5] {
@@ -66,6 +68,10 @@ fn v5_takeover_matrix() {
     }
 }
 
+/// MQTT-3.1.4-2 (3.1.1): the existing client is disconnected (no DISCONNECT
+/// in 3.1.1), and by MQTT-3.1.2-8 (3.1.1) its will is published, whatever
+/// either Clean Session flag (catalogue E4). MQTT-3.1.2-4 (3.1.1): Session
+/// Present only when both keep the session.
 #[test]
 fn v311_takeover_publishes_the_old_connections_will() {
     // E4: the will belongs to the network connection, which the takeover closes.
@@ -87,6 +93,8 @@ fn v311_takeover_publishes_the_old_connections_will() {
     }
 }
 
+/// MQTT-3.1.4-3 (5.0), MQTT-3.1.2-7 (5.0): the old will goes at takeover, and
+/// the new connection's own will is stored and published when it ends.
 #[test]
 fn takeover_event_and_new_will_is_armed() {
     let mut net = Net::new();
@@ -116,6 +124,9 @@ fn persistent_subscriber_taken_over_keeps_its_subscriptions() {
     assert_eq!(payloads(&net.publishes(new)), ["hello"]);
 }
 
+/// MQTT-3.8.3-3 (5.0): with No Local a session does not receive its own
+/// client's will; without it the will is queued for the session and
+/// delivered after the new CONNACK.
 #[test]
 fn own_will_reaches_the_taking_over_session_unless_no_local() {
     // The old connection subscribed to its own will topic; WDI 0, so the will
@@ -132,7 +143,7 @@ fn own_will_reaches_the_taking_over_session_unless_no_local() {
     let new = net.connect(v5("device").sei(60).clean(false));
     assert_eq!(payloads(&net.publishes(new)), ["old"]);
 
-    // With No Local the session does not receive its own client's will (MQTT-3.8.3-3).
+    // With No Local the session does not receive its own client's will.
     let mut net = Net::new();
     let old = net.connect(
         v5("device")
