@@ -3,5 +3,8 @@
 #![forbid(unsafe_code)]
 
 pub mod catalogue;
+pub mod client;
 pub mod expectations;
+pub mod runner;
 pub mod scenario;
+pub mod target;

@@ -8,7 +8,7 @@
 //!   [`Broker::poll_event`], and call [`Broker::handle_timeout`] at
 //!   [`Broker::poll_timeout`]. It never reads a clock, so tests jump virtual
 //!   time to the next deadline.
-//! - [`server`], a thin tokio driver serving TCP.
+//! - [`server`], a thin tokio driver serving TCP and in-memory connections.
 //!
 //! ```
 //! use lastwill_broker::{Broker, BrokerConfig, Timestamp};
@@ -40,5 +40,5 @@ pub use crate::core::event::{Action, BrokerEvent, DropReason, SessionEndReason, 
 pub use crate::core::timer::SessionTimer;
 pub use crate::core::{topic_matches, Broker};
 pub use crate::faults::{Fault, FaultSet, UnknownFault};
-pub use crate::server::{bind, Server, ServerConfig};
+pub use crate::server::{bind, bind_memory, MemoryConnector, MemoryStream, Server, ServerConfig};
 pub use crate::time::{ConnectionId, Timestamp};

@@ -16,7 +16,7 @@ pub struct BrokerArgs {
     listen: Vec<SocketAddr>,
 
     /// Break one will rule on purpose (repeatable); see --list-faults.
-    #[arg(long = "fault", value_name = "NAME", value_parser = parse_fault)]
+    #[arg(long = "fault", value_name = "NAME", value_parser = super::parse_fault)]
     faults: Vec<Fault>,
 
     /// List the faults that --fault accepts, with the rule each one breaks, and exit.
@@ -46,11 +46,6 @@ pub struct BrokerArgs {
     /// Close connections that send no CONNECT within this many seconds.
     #[arg(long, value_name = "SECONDS")]
     connect_timeout: Option<u64>,
-}
-
-fn parse_fault(name: &str) -> Result<Fault, String> {
-    name.parse::<Fault>()
-        .map_err(|_| format!("unknown fault `{name}`; `lastwill broker --list-faults` lists them"))
 }
 
 fn parse_qos(text: &str) -> Result<QoS, String> {

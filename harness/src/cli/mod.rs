@@ -2,8 +2,12 @@
 //! errors become `anyhow` context only here, at the edge.
 
 mod broker;
+mod clock;
 mod coverage;
+mod interrupt;
 mod logging;
+mod progress;
+mod run;
 mod schema;
 
 use std::path::Path;
@@ -21,6 +25,8 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the scenario suite against a broker (default: the embedded reference broker).
+    Run(run::RunArgs),
     /// Run the reference broker, whose will handling follows MQTT 3.1.1 and 5.0 exactly.
     Broker(broker::BrokerArgs),
     /// Print each catalogue rule with the scenarios that check it.
@@ -31,6 +37,7 @@ enum Command {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
+        Command::Run(run_args) => run::run(run_args),
         Command::Broker(broker_args) => broker::run(broker_args),
         Command::Coverage(coverage_args) => coverage::run(coverage_args),
         Command::Schema => schema::run(),
@@ -50,4 +57,9 @@ fn load_scenarios(dir: &Path) -> anyhow::Result<Vec<lastwill::scenario::LoadedSc
         );
     }
     Ok(loaded)
+}
+
+fn parse_fault(name: &str) -> Result<lastwill_broker::Fault, String> {
+    name.parse::<lastwill_broker::Fault>()
+        .map_err(|_| format!("unknown fault `{name}`; `lastwill broker --list-faults` lists them"))
 }

@@ -210,7 +210,7 @@ impl Seconds {
                 number.trim().parse::<f64>().map_err(|_| bad())? * scale
             }
         };
-        if !seconds.is_finite() || seconds < 0.0 || seconds > 86_400.0 * 365.0 {
+        if !seconds.is_finite() || !(0.0..=86_400.0 * 365.0).contains(&seconds) {
             return Err(bad());
         }
         Ok(std::time::Duration::from_secs_f64(seconds))

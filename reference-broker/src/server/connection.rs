@@ -2,21 +2,30 @@
 //! arrives and how the stream ended, the writer writes and closes when told.
 //! Every decision is the core's.
 
-use std::net::SocketAddr;
+use std::fmt;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use crate::core::event::TransportClose;
 use crate::time::ConnectionId;
 
+/// Any byte stream the broker can serve: an accepted TCP socket, or the
+/// broker end of an in-memory connection (see [`super::memory`]).
+pub(super) trait ByteStream: AsyncRead + AsyncWrite + Send + Unpin + fmt::Debug {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + fmt::Debug> ByteStream for T {}
+
+pub(super) type BoxedStream = Box<dyn ByteStream>;
+
 /// What the accept, reader and writer tasks tell the driver.
 #[derive(Debug)]
 pub(super) enum Inbound {
-    Accepted(TcpStream, SocketAddr),
+    /// A new connection and a label for logs (the peer address, or
+    /// `memory#N` for an in-memory one).
+    Accepted(BoxedStream, String),
     Bytes(ConnectionId, Bytes),
     Closed(ConnectionId, TransportClose),
 }
@@ -33,7 +42,11 @@ pub(super) async fn accept_loop(listener: TcpListener, tx: mpsc::UnboundedSender
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                if tx.send(Inbound::Accepted(stream, peer)).is_err() {
+                let _ = stream.set_nodelay(true);
+                if tx
+                    .send(Inbound::Accepted(Box::new(stream), peer.to_string()))
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -52,7 +65,7 @@ pub(super) async fn accept_loop(listener: TcpListener, tx: mpsc::UnboundedSender
 /// wills but reports differently.
 pub(super) async fn read_loop(
     conn: ConnectionId,
-    mut read: OwnedReadHalf,
+    mut read: ReadHalf<BoxedStream>,
     tx: mpsc::UnboundedSender<Inbound>,
 ) {
     let mut buf = BytesMut::with_capacity(8 * 1024);
@@ -74,7 +87,7 @@ pub(super) async fn read_loop(
 /// driver goes away. A write error is reported as a transport error.
 pub(super) async fn write_loop(
     conn: ConnectionId,
-    mut write: OwnedWriteHalf,
+    mut write: WriteHalf<BoxedStream>,
     mut rx: mpsc::UnboundedReceiver<Outbound>,
     tx: mpsc::UnboundedSender<Inbound>,
 ) {

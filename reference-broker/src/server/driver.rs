@@ -84,10 +84,9 @@ impl Driver {
         let now = self.clock.now();
         match message {
             Inbound::Accepted(stream, peer) => {
-                let _ = stream.set_nodelay(true);
                 let conn = self.broker.handle_connection_opened(now);
                 tracing::debug!("{conn} accepted from {peer}");
-                let (read, write) = stream.into_split();
+                let (read, write) = tokio::io::split(stream);
                 let (outbound, rx) = mpsc::unbounded_channel();
                 let reader = tokio::spawn(read_loop(conn, read, self.inbound_tx.clone()));
                 let writer = tokio::spawn(write_loop(conn, write, rx, self.inbound_tx.clone()));

@@ -3,9 +3,15 @@
 //! connection, and one task (the one running [`Server::run`]) that owns the
 //! core, feeds it what the others report, carries out its actions, and
 //! sleeps until its next deadline.
+//!
+//! Besides TCP listeners, a server accepts in-memory connections from a
+//! [`MemoryConnector`] ([`Server::memory_connector`], or [`bind_memory`] for
+//! a server with no listener at all): the scenario harness runs the broker
+//! in-process that way, in virtual time.
 
 mod connection;
 mod driver;
+mod memory;
 
 use std::future::Future;
 use std::io;
@@ -17,6 +23,7 @@ use tokio::task::JoinSet;
 
 use self::connection::Inbound;
 use self::driver::{Clock, Driver};
+pub use self::memory::{MemoryConnector, MemoryStream};
 use crate::config::BrokerConfig;
 
 /// Where to listen and how the broker behaves.
@@ -32,6 +39,10 @@ pub struct ServerConfig {
 pub struct Server {
     listeners: Vec<TcpListener>,
     broker: BrokerConfig,
+    /// Created at bind so that in-memory connections can be opened before
+    /// the server runs; the driver reads it.
+    inbound_tx: mpsc::UnboundedSender<Inbound>,
+    inbound_rx: mpsc::UnboundedReceiver<Inbound>,
 }
 
 /// Binds every listen address. Binding before running lets a caller learn the
@@ -41,13 +52,32 @@ pub async fn bind(config: ServerConfig) -> io::Result<Server> {
     for addr in &config.listen {
         listeners.push(TcpListener::bind(addr).await?);
     }
-    Ok(Server {
-        listeners,
-        broker: config.broker,
-    })
+    Ok(Server::new(listeners, config.broker))
+}
+
+/// A server with no TCP listener, reachable only through
+/// [`Server::memory_connector`].
+pub fn bind_memory(broker: BrokerConfig) -> Server {
+    Server::new(Vec::new(), broker)
 }
 
 impl Server {
+    fn new(listeners: Vec<TcpListener>, broker: BrokerConfig) -> Self {
+        let (inbound_tx, inbound_rx) = mpsc::unbounded_channel();
+        Self {
+            listeners,
+            broker,
+            inbound_tx,
+            inbound_rx,
+        }
+    }
+
+    /// Opens in-memory connections to this server, served like accepted
+    /// sockets once [`run`](Self::run) is running.
+    pub fn memory_connector(&self) -> MemoryConnector {
+        MemoryConnector::new(self.inbound_tx.clone())
+    }
+
     /// The addresses actually bound, in the order they were configured.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.listeners
@@ -62,7 +92,7 @@ impl Server {
     /// time drives the broker in virtual time.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let clock = Clock::start();
-        let (inbound_tx, mut inbound_rx) = mpsc::unbounded_channel::<Inbound>();
+        let (inbound_tx, mut inbound_rx) = (self.inbound_tx, self.inbound_rx);
         let mut accept_tasks = JoinSet::new();
         for listener in self.listeners {
             accept_tasks.spawn(connection::accept_loop(listener, inbound_tx.clone()));

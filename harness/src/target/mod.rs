@@ -1,0 +1,84 @@
+//! What scenarios run against. A [`Target`] opens connections and says
+//! what it is; the runner does the rest.
+//!
+//! - [`EmbeddedTarget`]: the reference broker in this process over
+//!   in-memory streams, one fresh broker per scenario run, in virtual time.
+//! - [`TcpTarget`]: a broker at `tcp://HOST:PORT`, in real time.
+
+mod embedded;
+mod tcp;
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::io;
+
+use lastwill_broker::BrokerConfig;
+use lastwill_report::TargetInfo;
+
+pub use self::embedded::EmbeddedTarget;
+pub use self::tcp::TcpTarget;
+use crate::client::Transport;
+use crate::scenario::Capability;
+
+/// A broker the harness can open connections to.
+pub trait Target: Send + Sync + std::fmt::Debug {
+    /// A new network connection, not yet speaking MQTT.
+    fn connect(&self) -> impl Future<Output = io::Result<Box<dyn Transport>>> + Send;
+
+    /// What the report says about the target.
+    fn info(&self) -> TargetInfo;
+
+    /// True when the runtime's clock is paused and jumps to the next timer:
+    /// time windows then cost nothing and are exact.
+    fn virtual_time(&self) -> bool;
+
+    /// Capabilities the target is known to have that no CONNACK reveals
+    /// (`payload_format_validation`, `will_acl_*`, `second_node`).
+    fn declared_capabilities(&self) -> BTreeSet<Capability> {
+        BTreeSet::new()
+    }
+}
+
+/// Why a target cannot be used at all.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("`{address}` is not a broker address: {reason} (expected tcp://HOST:PORT)")]
+    InvalidAddress { address: String, reason: String },
+    #[error("cannot resolve `{address}`: {source}")]
+    Resolve {
+        address: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("`{address}` resolves to no address")]
+    NoAddress { address: String },
+}
+
+/// Which target a run uses; [`crate::runner::run_scenarios`] starts the
+/// per-scenario instances from it.
+#[derive(Clone, Debug)]
+pub enum TargetSpec {
+    /// The reference broker in process, started fresh for every scenario
+    /// run with this configuration (faults included).
+    Embedded(BrokerConfig),
+    Tcp(TcpTarget),
+}
+
+impl TargetSpec {
+    /// `embedded` or `tcp://HOST:PORT` (resolved now, so a bad name is
+    /// reported before any scenario runs).
+    pub fn parse(text: &str, embedded: BrokerConfig) -> Result<Self, TargetError> {
+        if text == "embedded" {
+            Ok(Self::Embedded(embedded))
+        } else {
+            TcpTarget::resolve(text).map(Self::Tcp)
+        }
+    }
+
+    pub fn info(&self) -> TargetInfo {
+        match self {
+            Self::Embedded(config) => embedded::info(config),
+            Self::Tcp(tcp) => tcp.info(),
+        }
+    }
+}
