@@ -33,11 +33,13 @@ pub enum Fault {
     DiscardWillOnErrorDisconnect,
     DiscardWillOnInvalidDisconnect,
     CancelWillOnCleanStart,
+    AcceptMalformedConnect,
+    DollarTopicsMatchWildcards,
 }
 
 impl Fault {
     /// Every fault, in declaration order.
-    pub const ALL: [Fault; 22] = [
+    pub const ALL: [Fault; 24] = [
         Fault::SkipWillOnKeepAlive,
         Fault::PublishWillAfterNormalDisconnect,
         Fault::IgnoreWillDelay,
@@ -60,6 +62,8 @@ impl Fault {
         Fault::DiscardWillOnErrorDisconnect,
         Fault::DiscardWillOnInvalidDisconnect,
         Fault::CancelWillOnCleanStart,
+        Fault::AcceptMalformedConnect,
+        Fault::DollarTopicsMatchWildcards,
     ];
 
     /// The kebab-case name used on command lines and in reports.
@@ -87,6 +91,8 @@ impl Fault {
             Fault::DiscardWillOnErrorDisconnect => "discard-will-on-error-disconnect",
             Fault::DiscardWillOnInvalidDisconnect => "discard-will-on-invalid-disconnect",
             Fault::CancelWillOnCleanStart => "cancel-will-on-clean-start",
+            Fault::AcceptMalformedConnect => "accept-malformed-connect",
+            Fault::DollarTopicsMatchWildcards => "dollar-topics-match-wildcards",
         }
     }
 
@@ -156,6 +162,12 @@ impl Fault {
             }
             Fault::CancelWillOnCleanStart => {
                 "cancels a pending delayed will when the client reconnects with Clean Start 1, although that ends the session (MQTT-3.1.3-9, MQTT-3.1.2-4)"
+            }
+            Fault::AcceptMalformedConnect => {
+                "answers a malformed CONNECT (bad will fields included) with CONNACK 0x00 before closing, instead of closing without CONNACK or refusing it (MQTT-3.1.4-1)"
+            }
+            Fault::DollarTopicsMatchWildcards => {
+                "lets filters starting with `#` or `+` match topics starting with `$`, wills included (MQTT-4.7.2-1)"
             }
         }
     }

@@ -9,6 +9,7 @@ mod logging;
 mod progress;
 mod run;
 mod schema;
+mod selfcheck;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -33,6 +34,10 @@ enum Command {
     Coverage(coverage::CoverageArgs),
     /// Print the JSON Schema of scenario files.
     Schema,
+    /// Prove every scenario can fail: run the suite against the embedded
+    /// broker without faults (all must pass) and with each fault (each
+    /// scenario must fail under at least one).
+    Selfcheck(selfcheck::SelfcheckArgs),
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -41,6 +46,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Broker(broker_args) => broker::run(broker_args),
         Command::Coverage(coverage_args) => coverage::run(coverage_args),
         Command::Schema => schema::run(),
+        Command::Selfcheck(selfcheck_args) => selfcheck::run(selfcheck_args),
     }
 }
 

@@ -118,6 +118,14 @@ impl Broker {
             }
             _ => None,
         };
+        let reply = if self.config.faults.contains(Fault::AcceptMalformedConnect) {
+            let version = level
+                .and_then(ProtocolVersion::from_level)
+                .unwrap_or(ProtocolVersion::V3_1_1);
+            Some((version, ReasonCode::SUCCESS))
+        } else {
+            reply
+        };
         self.out.event(BrokerEvent::ProtocolViolation {
             conn,
             client_id: None,

@@ -24,12 +24,17 @@ impl Broker {
         if message.retain && self.config.retain_available {
             self.retained.apply(&message);
         }
+        let dollar_rule = !self
+            .config
+            .faults
+            .contains(crate::faults::Fault::DollarTopicsMatchWildcards);
         let targets: Vec<(String, Delivery)> = self
             .sessions
             .iter()
             .filter_map(|s| {
                 let own = message.publisher.as_deref() == Some(s.client_id.as_str());
-                resolve(&s.subscriptions, &message.topic, own).map(|d| (s.client_id.clone(), d))
+                resolve(&s.subscriptions, &message.topic, own, dollar_rule)
+                    .map(|d| (s.client_id.clone(), d))
             })
             .collect();
         targets

@@ -35,6 +35,12 @@ pub fn topic_matches(filter: &str, topic: &str) -> bool {
     if topic.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#')) {
         return false;
     }
+    levels_match(filter, topic)
+}
+
+/// Level-by-level matching without the `$` rule: what a broker does under
+/// the `dollar-topics-match-wildcards` fault.
+fn levels_match(filter: &str, topic: &str) -> bool {
     let mut filter_levels = filter.split('/');
     let mut topic_levels = topic.split('/');
     loop {
@@ -55,10 +61,16 @@ pub(crate) fn resolve(
     subscriptions: &BTreeMap<String, SubscriptionEntry>,
     topic: &str,
     no_local_blocked: bool,
+    dollar_rule: bool,
 ) -> Option<Delivery> {
+    let matches = if dollar_rule {
+        topic_matches
+    } else {
+        levels_match
+    };
     let mut delivery: Option<Delivery> = None;
     for (filter, entry) in subscriptions {
-        if !topic_matches(filter, topic) || (no_local_blocked && entry.options.no_local) {
+        if !matches(filter, topic) || (no_local_blocked && entry.options.no_local) {
             continue;
         }
         let d = delivery.get_or_insert(Delivery {
@@ -128,21 +140,21 @@ mod tests {
             "b".to_owned(),
             entry(QoS::AtLeastOnce, false, false, Some(3)),
         );
-        let d = resolve(&subs, "a/x", false).expect("matches");
+        let d = resolve(&subs, "a/x", false, true).expect("matches");
         assert_eq!(d.max_qos, QoS::ExactlyOnce);
         assert!(d.retain_as_published);
         assert_eq!(d.subscription_ids, vec![1, 2]);
-        assert_eq!(resolve(&subs, "c", false), None);
+        assert_eq!(resolve(&subs, "c", false, true), None);
     }
 
     #[test]
     fn no_local_excludes_only_flagged_subscriptions() {
         let mut subs = BTreeMap::new();
         subs.insert("t".to_owned(), entry(QoS::AtLeastOnce, true, false, None));
-        assert_eq!(resolve(&subs, "t", true), None);
-        assert!(resolve(&subs, "t", false).is_some());
+        assert_eq!(resolve(&subs, "t", true, true), None);
+        assert!(resolve(&subs, "t", false, true).is_some());
         subs.insert("#".to_owned(), entry(QoS::AtMostOnce, false, false, None));
-        let d = resolve(&subs, "t", true).expect("the # subscription still matches");
+        let d = resolve(&subs, "t", true, true).expect("the # subscription still matches");
         assert_eq!(d.max_qos, QoS::AtMostOnce);
     }
 }

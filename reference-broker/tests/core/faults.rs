@@ -39,7 +39,7 @@ fn offline(version: lastwill_codec::ProtocolVersion) -> Connect {
 #[test]
 fn every_fault_is_tested_here() {
     // Guards the list below: a new fault needs a new test.
-    assert_eq!(Fault::ALL.len(), 22);
+    assert_eq!(Fault::ALL.len(), 24);
 }
 
 #[test]
@@ -330,4 +330,31 @@ fn cancel_will_on_clean_start() {
         will_seen(net, connect, end, secs(30))
     });
     assert_eq!((good.len(), bad.len()), (1, 0));
+}
+
+#[test]
+fn accept_malformed_connect() {
+    // A wildcard in the will topic is a malformed CONNECT (MQTT-4.7.0-1):
+    // refused, never acknowledged with success (MQTT-3.1.4-1).
+    let (good, bad) = compare(Fault::AcceptMalformedConnect, |net| {
+        let mut connect = v5("device");
+        connect = connect.will("status/#", "offline");
+        let (client, connack) = net.try_connect(connect);
+        (connack.map(|ack| ack.reason_code), net.is_closed(client))
+    });
+    assert_eq!(good, (Some(ReasonCode::TOPIC_NAME_INVALID), true));
+    assert_eq!(bad.0, Some(ReasonCode::SUCCESS));
+}
+
+#[test]
+fn dollar_topics_match_wildcards() {
+    // MQTT-4.7.2-1: a `#` subscription does not see a will on a `$` topic.
+    let (good, bad) = compare(Fault::DollarTopicsMatchWildcards, |net| {
+        let w = watcher(net, V5, "#", QoS::AtLeastOnce);
+        let device = net.connect(v5("device").will("$lw/status", "offline"));
+        net.drop_transport(device);
+        net.advance(secs(1));
+        payloads(&net.publishes(w))
+    });
+    assert_eq!((good.len(), bad.len()), (0, 1));
 }
