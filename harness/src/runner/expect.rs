@@ -55,7 +55,21 @@ impl<T: Target> ScenarioRun<'_, T> {
                     when(r.at, start)
                 ),
             )),
+            Wait::Got(r) if e.optional => {
+                let at = when(r.at, start);
+                self.choices.push(format!(
+                    "step {}: optional {} delivered {at}",
+                    self.step_no,
+                    summary::publish(&r.publish)
+                ));
+                Ok(())
+            }
             Wait::Got(_) => Ok(()),
+            Wait::TimedOut if e.optional => {
+                self.choices
+                    .push(format!("step {}: optional PUBLISH not sent", self.step_no));
+                Ok(())
+            }
             Wait::TimedOut => {
                 let inbox: Vec<ReceivedPublish> =
                     client.with_state(|state| state.inbox.iter().cloned().collect());

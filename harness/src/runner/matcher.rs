@@ -249,6 +249,7 @@ mod tests {
             correlation_data: None,
             user_properties: Some(vec![["a".into(), "1".into()], ["b".into(), "2".into()]]),
             within: None,
+            optional: false,
             only: None,
         }
     }

@@ -365,6 +365,11 @@ pub struct ExpectPublishStep {
     /// When it must arrive, measured from the end of the previous step.
     #[serde(default)]
     pub within: Option<TimeWindow>,
+    /// A PUBLISH the spec allows but does not require (the extra copy per
+    /// overlapping subscription of MQTT-3.3.5-1 / MQTT-3.3.4-2): taken if it
+    /// comes, not missed if it does not; the verdict records which.
+    #[serde(default)]
+    pub optional: bool,
     #[serde(default)]
     pub only: Option<Version>,
 }
