@@ -52,6 +52,11 @@ pub enum TransportEvent {
 /// `closed by the broker` all read as expected. Other events are notes.
 pub fn transport_event(summary: &str) -> Option<TransportEvent> {
     let lower = summary.to_ascii_lowercase();
+    // The runner marks each step (`step 4: close`); a marker names the step,
+    // it is not a transport event.
+    if lower.starts_with("step ") {
+        return None;
+    }
     let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).collect();
     let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
     let abort = has(&["rst", "reset", "abort", "aborted"]);
@@ -329,6 +334,10 @@ mod tests {
     fn reads_event_words() {
         let closed = |by, abort| Some(TransportEvent::Closed { by, abort });
         assert_eq!(transport_event("FIN"), closed(Peer::Client, false));
+        assert_eq!(transport_event("FIN sent"), closed(Peer::Client, false));
+        assert_eq!(transport_event("RST sent"), closed(Peer::Client, true));
+        assert_eq!(transport_event("closed by the broker (EOF)"), closed(Peer::Broker, false));
+        assert_eq!(transport_event("step 4: close"), None);
         assert_eq!(transport_event("client RST"), closed(Peer::Client, true));
         assert_eq!(
             transport_event("closed by the broker"),

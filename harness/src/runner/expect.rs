@@ -39,7 +39,7 @@ impl<T: Target> ScenarioRun<'_, T> {
             .await;
         match got {
             Wait::Failed(failure) => Err(StepError::protocol(&failure)),
-            Wait::Got(r) if too_early(r.at, start, earliest) => Err(StepError::fail(
+            Wait::Got(r) if too_early(r.at, self.lower_anchor, earliest) => Err(StepError::fail(
                 expected,
                 format!(
                     "{} {}, before the window opened",
@@ -137,7 +137,7 @@ impl<T: Target> ScenarioRun<'_, T> {
         );
         let observed = outcome::observe(client, index, 0, false, start + latest).await?;
         let at = observed.at();
-        if let Some(at) = at.filter(|at| too_early(*at, start, earliest)) {
+        if let Some(at) = at.filter(|at| too_early(*at, self.lower_anchor, earliest)) {
             return Err(StepError::fail(
                 description,
                 format!(

@@ -45,6 +45,13 @@ pub(crate) struct ScenarioRun<'a, T: Target> {
     pub choices: Vec<String>,
     /// End of the previous step: where `within` windows are measured from.
     pub prev_end: Instant,
+    /// Where a window's lower bound is measured from: the start of the
+    /// previous step when that step acted on the broker (it cannot have
+    /// reacted before the step began sending), else the end of it. On a
+    /// real network the broker may see a FIN before the harness has finished
+    /// its step; measuring "too early" from the step's start keeps a
+    /// punctual broker from being failed by the harness's own scheduling.
+    pub lower_anchor: Instant,
     /// 1-based number of the running step.
     pub step_no: usize,
 }
@@ -72,6 +79,7 @@ impl<'a, T: Target> ScenarioRun<'a, T> {
             target,
             options,
             prev_end: scene.start(),
+            lower_anchor: scene.start(),
             scene,
             ns,
             clients,
@@ -110,6 +118,7 @@ impl<'a, T: Target> ScenarioRun<'a, T> {
                 error,
             };
             let hard = self.hard_limit(step).map_err(decided)?;
+            let started = Instant::now();
             let result = match tokio::time::timeout(hard, self.step(step)).await {
                 Ok(result) => result,
                 Err(_) => Err(StepError::Error(format!(
@@ -124,6 +133,7 @@ impl<'a, T: Target> ScenarioRun<'a, T> {
                 return Err(decided(StepError::protocol(&failure)));
             }
             self.prev_end = Instant::now();
+            self.lower_anchor = if acts(step) { started } else { self.prev_end };
         }
         self.settle().await.map_err(|error| Decided {
             step: None,
@@ -285,4 +295,12 @@ fn label(step: &Step) -> (Option<&str>, &'static str) {
         Step::ExpectNoPublish(s) => (Some(&s.client), "expect_no_publish"),
         Step::ExpectClose(s) => (Some(&s.client), "expect_close"),
     }
+}
+
+/// Whether a step sends something the broker may react to.
+fn acts(step: &Step) -> bool {
+    !matches!(
+        step,
+        Step::Wait(_) | Step::ExpectPublish(_) | Step::ExpectNoPublish(_) | Step::ExpectClose(_)
+    )
 }

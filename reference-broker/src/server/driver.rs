@@ -30,8 +30,13 @@ impl Clock {
         }
     }
 
+    /// Rounded up to the next millisecond: a deadline computed from it
+    /// (`now + 2 s`) is never before the real instant plus 2 s, so a will
+    /// delay or keep-alive timeout never fires early by a fraction of a
+    /// millisecond.
     pub fn now(&self) -> Timestamp {
-        Timestamp(u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX))
+        let micros = self.start.elapsed().as_micros();
+        Timestamp(u64::try_from(micros.div_ceil(1000)).unwrap_or(u64::MAX))
     }
 
     pub fn instant(&self, at: Timestamp) -> Instant {
