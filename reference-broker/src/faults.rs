@@ -35,11 +35,18 @@ pub enum Fault {
     CancelWillOnCleanStart,
     AcceptMalformedConnect,
     DollarTopicsMatchWildcards,
+    LiveDeliveryRetained,
+    RetainEveryWill,
+    StripBomFromWillTopic,
+    IgnoreMaximumPacketSize,
+    NoLocalIgnoredForWills,
+    WillQosUpgraded,
+    DropQueuedWills,
 }
 
 impl Fault {
     /// Every fault, in declaration order.
-    pub const ALL: [Fault; 24] = [
+    pub const ALL: [Fault; 31] = [
         Fault::SkipWillOnKeepAlive,
         Fault::PublishWillAfterNormalDisconnect,
         Fault::IgnoreWillDelay,
@@ -64,6 +71,13 @@ impl Fault {
         Fault::CancelWillOnCleanStart,
         Fault::AcceptMalformedConnect,
         Fault::DollarTopicsMatchWildcards,
+        Fault::LiveDeliveryRetained,
+        Fault::RetainEveryWill,
+        Fault::StripBomFromWillTopic,
+        Fault::IgnoreMaximumPacketSize,
+        Fault::NoLocalIgnoredForWills,
+        Fault::WillQosUpgraded,
+        Fault::DropQueuedWills,
     ];
 
     /// The kebab-case name used on command lines and in reports.
@@ -93,6 +107,13 @@ impl Fault {
             Fault::CancelWillOnCleanStart => "cancel-will-on-clean-start",
             Fault::AcceptMalformedConnect => "accept-malformed-connect",
             Fault::DollarTopicsMatchWildcards => "dollar-topics-match-wildcards",
+            Fault::LiveDeliveryRetained => "live-delivery-retained",
+            Fault::RetainEveryWill => "retain-every-will",
+            Fault::StripBomFromWillTopic => "strip-bom-from-will-topic",
+            Fault::IgnoreMaximumPacketSize => "ignore-maximum-packet-size",
+            Fault::NoLocalIgnoredForWills => "no-local-ignored-for-wills",
+            Fault::WillQosUpgraded => "will-qos-upgraded",
+            Fault::DropQueuedWills => "drop-queued-wills",
         }
     }
 
@@ -168,6 +189,27 @@ impl Fault {
             }
             Fault::DollarTopicsMatchWildcards => {
                 "lets filters starting with `#` or `+` match topics starting with `$`, wills included (MQTT-4.7.2-1)"
+            }
+            Fault::LiveDeliveryRetained => {
+                "sends a retained will to established subscriptions with RETAIN 1 regardless of Retain As Published (3.1.1 MQTT-3.3.1-9, 5.0 MQTT-3.3.1-12)"
+            }
+            Fault::RetainEveryWill => {
+                "publishes a Will Retain 0 will as retained, so it is stored (3.1.1 MQTT-3.1.2-16, 5.0 MQTT-3.1.2-14)"
+            }
+            Fault::StripBomFromWillTopic => {
+                "strips a leading U+FEFF from the will topic and from each of its levels when publishing (3.1.1 MQTT-1.5.3-3, 5.0 MQTT-1.5.4-3)"
+            }
+            Fault::IgnoreMaximumPacketSize => {
+                "sends a will to a subscriber even when the PUBLISH exceeds its Maximum Packet Size (5.0 MQTT-3.1.2-24, MQTT-3.1.2-25)"
+            }
+            Fault::NoLocalIgnoredForWills => {
+                "forwards a will to its own client's No Local subscriptions (MQTT-3.8.3-3)"
+            }
+            Fault::WillQosUpgraded => {
+                "delivers the will at the subscription's QoS even above the Will QoS (3.1.1 MQTT-3.8.4-6, 5.0 MQTT-3.8.4-8)"
+            }
+            Fault::DropQueuedWills => {
+                "discards wills owed to an offline persistent session instead of delivering them when it resumes (3.1.1 MQTT-3.1.2-4 / -5, 5.0 §4.1 and MQTT-3.1.2-23)"
             }
         }
     }

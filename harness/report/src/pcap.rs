@@ -336,7 +336,10 @@ mod tests {
         assert_eq!(transport_event("FIN"), closed(Peer::Client, false));
         assert_eq!(transport_event("FIN sent"), closed(Peer::Client, false));
         assert_eq!(transport_event("RST sent"), closed(Peer::Client, true));
-        assert_eq!(transport_event("closed by the broker (EOF)"), closed(Peer::Broker, false));
+        assert_eq!(
+            transport_event("closed by the broker (EOF)"),
+            closed(Peer::Broker, false)
+        );
         assert_eq!(transport_event("step 4: close"), None);
         assert_eq!(transport_event("client RST"), closed(Peer::Client, true));
         assert_eq!(

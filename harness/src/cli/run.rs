@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use lastwill::expectations::Expectations;
+use lastwill::expectations::{Expectations, Mismatch};
 use lastwill::runner::{run_scenarios, RunOptions};
 use lastwill::scenario::{Capability, LoadedScenario, Version};
 use lastwill::target::TargetSpec;
@@ -178,6 +178,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("writing the reports to {}", dir.display()))?;
         println!("reports written to {}", dir.display());
     }
+    if report.partial {
+        // Interrupted: the report of what finished is written, but the run
+        // proves nothing about the rest (the shell convention for SIGINT).
+        return Ok(ExitCode::from(130));
+    }
     let ids: Vec<&str> = all_ids.iter().map(String::as_str).collect();
     Ok(exit_code(&report.results, expectations.as_ref(), &ids))
 }
@@ -216,31 +221,47 @@ fn print_summary(report: &RunReport) {
     );
 }
 
+/// 0: the results match (no fail or error, or exactly the expected ones).
+/// 1: an unexpected failure, an unexpected pass or a stale expectation.
+/// 2: a scenario the harness could not run (`error`): an infrastructure
+/// problem such as a broker that refuses connections, not a verdict.
 fn exit_code(
     results: &[ScenarioResult],
     expectations: Option<&Expectations>,
     ids: &[&str],
 ) -> ExitCode {
-    match expectations {
-        Some(expectations) => {
-            let mismatches = expectations.compare(results, ids);
-            if mismatches.is_empty() {
-                println!("results match the expectations file");
-                ExitCode::SUCCESS
-            } else {
-                println!("results do not match the expectations file:");
-                for mismatch in &mismatches {
-                    println!("  {mismatch}");
-                }
-                ExitCode::from(1)
+    let mismatches = match expectations {
+        Some(expectations) => expectations.compare(results, ids),
+        None => Expectations::default().compare(results, ids),
+    };
+    if mismatches.is_empty() {
+        if expectations.is_some() {
+            println!("results match the expectations file");
+        }
+        return ExitCode::SUCCESS;
+    }
+    if expectations.is_some() {
+        println!("results do not match the expectations file:");
+        for mismatch in &mismatches {
+            println!("  {mismatch}");
+        }
+    }
+    let infrastructure = mismatches.iter().any(|m| {
+        matches!(
+            m,
+            Mismatch::Unexpected {
+                verdict: Verdict::Error,
+                ..
+            } | Mismatch::Different {
+                actual: Verdict::Error,
+                ..
             }
-        }
-        None if results
-            .iter()
-            .any(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error)) =>
-        {
-            ExitCode::from(1)
-        }
-        None => ExitCode::SUCCESS,
+        )
+    });
+    if infrastructure {
+        println!("some scenarios could not be run (verdict `error`): exit code 2");
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(1)
     }
 }

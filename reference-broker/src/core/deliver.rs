@@ -24,15 +24,15 @@ impl Broker {
         if message.retain && self.config.retain_available {
             self.retained.apply(&message);
         }
-        let dollar_rule = !self
-            .config
-            .faults
-            .contains(crate::faults::Fault::DollarTopicsMatchWildcards);
+        let faults = self.config.faults;
+        let dollar_rule = !faults.contains(Fault::DollarTopicsMatchWildcards);
+        let will = message.origin == Origin::Will;
         let targets: Vec<(String, Delivery)> = self
             .sessions
             .iter()
             .filter_map(|s| {
-                let own = message.publisher.as_deref() == Some(s.client_id.as_str());
+                let own = message.publisher.as_deref() == Some(s.client_id.as_str())
+                    && !(will && faults.contains(Fault::NoLocalIgnoredForWills));
                 resolve(&s.subscriptions, &message.topic, own, dollar_rule)
                     .map(|d| (s.client_id.clone(), d))
             })
@@ -53,8 +53,11 @@ impl Broker {
         now: Timestamp,
     ) -> bool {
         let faults = self.config.faults;
-        let qos = if message.origin == Origin::Will && faults.contains(Fault::WillAtWillQos) {
+        let will = message.origin == Origin::Will;
+        let qos = if will && faults.contains(Fault::WillAtWillQos) {
             message.qos
+        } else if will && faults.contains(Fault::WillQosUpgraded) {
+            delivery.max_qos
         } else {
             message.qos.min(delivery.max_qos)
         };
@@ -65,7 +68,9 @@ impl Broker {
             .connection
             .and_then(|id| self.connections.get(&id))
             .map(|c| c.version);
-        if version.is_none() && qos == QoS::AtMostOnce {
+        if version.is_none()
+            && (qos == QoS::AtMostOnce || (will && faults.contains(Fault::DropQueuedWills)))
+        {
             return false;
         }
         if session.queue.len() >= MAX_QUEUED_MESSAGES {
@@ -77,12 +82,15 @@ impl Broker {
             return false;
         }
         // 3.1.1 live delivery always has RETAIN 0 (MQTT-3.3.1-9); 5.0 keeps the
-        // flag only under Retain As Published (MQTT-3.3.1-12 / -13).
+        // flag only under Retain As Published (MQTT-3.3.1-12 / -13). The
+        // `live-delivery-retained` fault keeps it for wills regardless.
         let v5 = version.is_none_or(|v| v.is_v5());
         session.queue.push_back(Outgoing {
             message: message.clone(),
             qos,
-            retain: message.retain && v5 && delivery.retain_as_published,
+            retain: message.retain
+                && ((v5 && delivery.retain_as_published)
+                    || (will && faults.contains(Fault::LiveDeliveryRetained))),
             subscription_ids: if v5 {
                 delivery.subscription_ids.clone()
             } else {
@@ -145,7 +153,9 @@ impl Broker {
             let Some(bytes) = self.out.encode(conn, version, &packet) else {
                 continue;
             };
-            if max_packet_size.is_some_and(|max| bytes.len() > max) {
+            let exempt = item.message.origin == Origin::Will
+                && faults.contains(Fault::IgnoreMaximumPacketSize);
+            if !exempt && max_packet_size.is_some_and(|max| bytes.len() > max) {
                 self.out.event(BrokerEvent::MessageDropped {
                     client_id: client_id.to_owned(),
                     topic: item.message.topic.clone(),

@@ -8,7 +8,7 @@ use super::will::StoredWill;
 use crate::faults::{Fault, FaultSet};
 use crate::time::Timestamp;
 
-/// Where a message came from; the `will-at-will-qos` fault needs to know.
+/// Where a message came from; the faults that bend only wills need to know.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Origin {
     Client,
@@ -85,11 +85,19 @@ impl Message {
         if faults.contains(Fault::ReorderWillUserProperties) {
             properties.user_properties.reverse();
         }
+        let topic = if faults.contains(Fault::StripBomFromWillTopic) {
+            let levels = will.topic.split('/');
+            let stripped: Vec<&str> = levels.map(|l| l.trim_start_matches('\u{FEFF}')).collect();
+            stripped.join("/")
+        } else {
+            will.topic.clone()
+        };
+        let retain = will.retain || faults.contains(Fault::RetainEveryWill);
         Self {
-            topic: will.topic.clone(),
+            topic,
             payload: will.payload.clone(),
             qos: will.qos,
-            retain: will.retain && !faults.contains(Fault::WillNotRetained),
+            retain: retain && !faults.contains(Fault::WillNotRetained),
             properties,
             expiry_interval,
             expires_at: expiry_interval.map(|s| now.plus_secs(s)),

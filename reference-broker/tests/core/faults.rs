@@ -1,6 +1,7 @@
 //! One test per fault: the same scenario run on a correct broker and on one
 //! with the fault switched on, showing the difference a conformance scenario
-//! must catch.
+//! must catch. Faults of delivery to subscribers continue in
+//! faults_delivery.rs.
 
 use bytes::Bytes;
 use lastwill_broker::{BrokerConfig, Fault, FaultSet};
@@ -9,7 +10,7 @@ use lastwill_codec::{Connect, Packet, QoS, ReasonCode, SubscriptionOptions};
 use crate::support::*;
 
 /// Runs `scenario` without and with `fault`; returns both results.
-fn compare<T>(fault: Fault, scenario: impl Fn(&mut Net) -> T) -> (T, T) {
+pub(crate) fn compare<T>(fault: Fault, scenario: impl Fn(&mut Net) -> T) -> (T, T) {
     let mut good = Net::new();
     let mut bad = Net::with_fault(fault);
     (scenario(&mut good), scenario(&mut bad))
@@ -38,8 +39,9 @@ fn offline(version: lastwill_codec::ProtocolVersion) -> Connect {
 
 #[test]
 fn every_fault_is_tested_here() {
-    // Guards the list below: a new fault needs a new test.
-    assert_eq!(Fault::ALL.len(), 24);
+    // Guards the lists below and in faults_delivery.rs: a new fault needs a
+    // new test.
+    assert_eq!(Fault::ALL.len(), 31);
 }
 
 #[test]

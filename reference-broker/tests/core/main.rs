@@ -11,6 +11,7 @@ mod delay;
 mod delivery;
 mod disconnect;
 mod faults;
+mod faults_delivery;
 mod retained;
 mod robustness;
 mod session;
