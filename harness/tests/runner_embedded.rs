@@ -411,3 +411,36 @@ steps:
         );
     }
 }
+
+const PROMPT: &str = r#"
+id: test.prompt
+title: a will that is late but within the window gives warn
+rules:
+  "5.0": [MQTT-3.1.3-9, B6]
+clients:
+  device:
+    session_expiry: 2
+    will: { topic: "{ns}/status", payload: offline, qos: 1, delay: 10 }
+  watcher: {}
+steps:
+  - connect: watcher
+  - subscribe: { client: watcher, filter: "{ns}/status", qos: 1 }
+  - connect: device
+  - close: { client: device }
+  - expect_publish: { client: watcher, topic: "{ns}/status", payload: offline, within: [0, 12s], warn_after: 3s }
+"#;
+
+/// The session ends after 2 s, so the will is due then (MQTT-3.1.3-9); a
+/// broker that waits the full 10 s delay is inside the window but not
+/// prompt: `warn`, citing B6, with the arrival time as evidence.
+#[test]
+fn a_late_will_inside_the_window_is_a_warning() {
+    let loaded = scenario(PROMPT);
+    let good = run(&loaded, BrokerConfig::default());
+    assert_eq!(good[0].verdict, Verdict::Pass, "{}", good[0].reason);
+    let late = run(&loaded, with_fault(Fault::IgnoreSessionExpiryForWill));
+    assert_eq!(late[0].verdict, Verdict::Warn, "{}", late[0].reason);
+    assert_eq!(late[0].failed_rule.as_deref(), Some("B6"));
+    assert_eq!(late[0].failed_step, Some(5));
+    assert!(late[0].reason.contains("after 10"), "{}", late[0].reason);
+}

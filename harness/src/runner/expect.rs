@@ -64,7 +64,26 @@ impl<T: Target> ScenarioRun<'_, T> {
                 ));
                 Ok(())
             }
-            Wait::Got(_) => Ok(()),
+            Wait::Got(r) => {
+                let prompt = e
+                    .warn_after
+                    .as_ref()
+                    .map(|w| w.to_duration())
+                    .transpose()
+                    .map_err(|err| StepError::Error(err.to_string()))?;
+                if let Some(prompt) = prompt.filter(|p| r.at > start + *p) {
+                    self.warnings.push((
+                        self.step_no,
+                        format!(
+                            "{} within {} (published promptly)",
+                            matcher.describe(),
+                            secs(prompt)
+                        ),
+                        format!("{} {}", summary::publish(&r.publish), when(r.at, start)),
+                    ));
+                }
+                Ok(())
+            }
             Wait::TimedOut if e.optional => {
                 self.choices
                     .push(format!("step {}: optional PUBLISH not sent", self.step_no));

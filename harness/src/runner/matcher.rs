@@ -250,6 +250,7 @@ mod tests {
             user_properties: Some(vec![["a".into(), "1".into()], ["b".into(), "2".into()]]),
             within: None,
             optional: false,
+            warn_after: None,
             only: None,
         }
     }

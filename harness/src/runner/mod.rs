@@ -94,10 +94,12 @@ pub async fn run_cached<T: Target>(
     let mut run = ScenarioRun::new(scenario, version, target, options, scene.clone(), ns);
     let decided = run.execute().await;
     result.choices = std::mem::take(&mut run.choices);
+    let warnings = std::mem::take(&mut run.warnings);
     // Dropping the run ends every connection task: nothing stays open.
     drop(run);
-    if let Err(decided) = decided {
-        apply(&mut result, decided);
+    match decided {
+        Err(decided) => apply(&mut result, decided),
+        Ok(()) => warn(&mut result, warnings),
     }
     result.scenario_time_ms = millis(scene.elapsed());
     result.wall_time_ms = millis(wall.elapsed());
@@ -162,6 +164,26 @@ fn apply(result: &mut ScenarioResult, decided: Decided) {
             result.reason = format!("{}: {reason}", decided.label);
         }
     }
+}
+
+/// A run that broke no MUST but missed a SHOULD: `warn`, naming the first
+/// one. Promptness of wills is a SHOULD (catalogue A7 for 3.1.1, B6 for 5.0).
+fn warn(result: &mut ScenarioResult, warnings: Vec<(usize, String, String)>) {
+    let Some((step, expected, observed)) = warnings.into_iter().next() else {
+        return;
+    };
+    let rule = if result.version == "3.1.1" {
+        "A7"
+    } else {
+        "B6"
+    };
+    result.verdict = Verdict::Warn;
+    result.failed_step = Some(step);
+    result.reason =
+        format!("step {step}: SHOULD: expected {expected}; observed {observed} [{rule}]");
+    result.failed_rule = Some(rule.to_owned());
+    result.expected = Some(expected);
+    result.observed = Some(observed);
 }
 
 fn millis(d: std::time::Duration) -> u64 {

@@ -43,6 +43,9 @@ pub(crate) struct ScenarioRun<'a, T: Target> {
     /// The identifier each client last connected with (`{client_id}`).
     pub client_ids: BTreeMap<String, String>,
     pub choices: Vec<String>,
+    /// SHOULDs the broker missed: (step number, expected, observed). They
+    /// make a passing scenario `warn`.
+    pub warnings: Vec<(usize, String, String)>,
     /// End of the previous step: where `within` windows are measured from.
     pub prev_end: Instant,
     /// Where a window's lower bound is measured from: the start of the
@@ -85,6 +88,7 @@ impl<'a, T: Target> ScenarioRun<'a, T> {
             clients,
             client_ids: BTreeMap::new(),
             choices: Vec::new(),
+            warnings: Vec::new(),
             step_no: 0,
         }
     }

@@ -365,6 +365,11 @@ pub struct ExpectPublishStep {
     /// When it must arrive, measured from the end of the previous step.
     #[serde(default)]
     pub within: Option<TimeWindow>,
+    /// Arriving after this (but within `within`) gives `warn`, not `fail`:
+    /// for wills the spec says SHOULD be published promptly (A7, B6), where
+    /// `within` is what the suite tolerates and this is what is prompt.
+    #[serde(default)]
+    pub warn_after: Option<Seconds>,
     /// A PUBLISH the spec allows but does not require (the extra copy per
     /// overlapping subscription of MQTT-3.3.5-1 / MQTT-3.3.4-2): taken if it
     /// comes, not missed if it does not; the verdict records which.
