@@ -6,6 +6,7 @@ use tokio::time::Instant;
 
 use super::verdict::StepError;
 use crate::client::{Client, EndKind, Wait};
+use crate::scenario::values::{CodeClass, CodeMatcher};
 use crate::scenario::Outcome;
 
 /// The first answer seen on a connection.
@@ -95,6 +96,12 @@ pub(crate) fn describe(outcome: &Outcome) -> String {
 pub(crate) fn matches(outcome: &Outcome, observed: &Observed) -> Result<bool, StepError> {
     let bad = |e: crate::scenario::values::ValueError| StepError::Error(e.to_string());
     Ok(match (outcome, observed) {
+        // A refusal: 5.0 CONNACK codes are 0x00 or ≥ 0x80, while 3.1.1
+        // return codes 1–5 refuse too, so for CONNACK `error` means non-zero.
+        (
+            Outcome::Connack(CodeMatcher::Class(CodeClass::Error)),
+            Observed::Connack { code, .. },
+        ) => *code != 0,
         (Outcome::Connack(m), Observed::Connack { code, .. }) => m.matches(*code).map_err(bad)?,
         (
             Outcome::Disconnect(m),
@@ -159,5 +166,28 @@ pub(crate) async fn observe(
         Wait::TimedOut => Ok(client
             .with_state(|state| look(state, true))
             .unwrap_or(Observed::Nothing)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connack(code: u8) -> Observed {
+        Observed::Connack {
+            code,
+            session_present: false,
+            at: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn a_connack_refusal_matches_error_in_both_versions() {
+        let error = Outcome::Connack(CodeMatcher::Class(CodeClass::Error));
+        assert!(matches(&error, &connack(0x87)).unwrap_or(false));
+        assert!(matches(&error, &connack(0x05)).unwrap_or(false));
+        assert!(!matches(&error, &connack(0x00)).unwrap_or(true));
+        let disconnect = Outcome::Disconnect(CodeMatcher::Class(CodeClass::Error));
+        assert!(!matches(&disconnect, &connack(0x87)).unwrap_or(true));
     }
 }
