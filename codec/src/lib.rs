@@ -12,6 +12,8 @@
 //! and bodies, because a conformance suite must send malformed packets on purpose.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "arbitrary")]
+pub mod arbitrary;
 mod decode;
 mod encode;
 pub mod error;

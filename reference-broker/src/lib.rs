@@ -29,6 +29,7 @@
 pub mod config;
 pub mod core;
 pub mod faults;
+pub mod fuzzing;
 pub mod server;
 pub mod time;
 
