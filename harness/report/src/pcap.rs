@@ -9,7 +9,7 @@
 //!
 //! Frames are raw IPv4 (`LINKTYPE_RAW`): no made-up MAC addresses.
 
-use crate::result::{Direction, ScenarioResult, TimelineEntry};
+use crate::result::{Direction, ScenarioResult, TimelineEntry, Transport};
 
 /// pcap link type for packets that begin with an IPv4 or IPv6 header.
 pub const LINKTYPE_RAW: u32 = 101;
@@ -44,34 +44,19 @@ pub enum TransportEvent {
     Closed { by: Peer, abort: bool },
 }
 
-/// Reads an event summary as a transport event. Event summaries are prose,
-/// so this looks for words, case-insensitively: `rst`, `reset` or `abort`
-/// make an RST; `fin`, `close(d)`, `eof` or `shutdown` a FIN; `broker`,
-/// `server`, `peer` or `remote` make the broker the one closing (else the
-/// client); `connected`/`opened` an open. So `FIN`, `client RST` and
-/// `closed by the broker` all read as expected. Other events are notes.
-pub fn transport_event(summary: &str) -> Option<TransportEvent> {
-    let lower = summary.to_ascii_lowercase();
-    // The runner marks each step (`step 4: close`); a marker names the step,
-    // it is not a transport event.
-    if lower.starts_with("step ") {
-        return None;
+/// What an event does to the synthetic TCP stream: read from the entry's
+/// typed [`Transport`], never from its prose, so a step marker such as
+/// `step 4: close` or a note such as `write failed: ...` is never taken for
+/// a FIN or an RST.
+pub fn transport_event(transport: Option<Transport>) -> Option<TransportEvent> {
+    let closed = |by, abort| Some(TransportEvent::Closed { by, abort });
+    match transport? {
+        Transport::Opened => Some(TransportEvent::Opened),
+        Transport::ClientFin => closed(Peer::Client, false),
+        Transport::ClientRst => closed(Peer::Client, true),
+        Transport::BrokerFin => closed(Peer::Broker, false),
+        Transport::BrokerRst => closed(Peer::Broker, true),
     }
-    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).collect();
-    let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
-    let abort = has(&["rst", "reset", "abort", "aborted"]);
-    if abort || has(&["fin", "close", "closed", "eof", "shutdown"]) {
-        let by = if has(&["broker", "server", "peer", "remote"]) {
-            Peer::Broker
-        } else {
-            Peer::Client
-        };
-        return Some(TransportEvent::Closed { by, abort });
-    }
-    if has(&["connected", "opened", "established"]) {
-        return Some(TransportEvent::Opened);
-    }
-    None
 }
 
 /// Decodes the timeline's hex (whitespace tolerated); `None` if malformed.
@@ -153,7 +138,7 @@ impl Writer {
                     self.segment(stream, from, PSH | ACK, chunk, entry.at_ms);
                 }
             }
-            Direction::Event => match transport_event(&entry.summary) {
+            Direction::Event => match transport_event(entry.transport) {
                 Some(TransportEvent::Opened) => {
                     self.stream(entry);
                 }
@@ -331,28 +316,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_event_words() {
+    fn reads_the_typed_transport_only() {
         let closed = |by, abort| Some(TransportEvent::Closed { by, abort });
-        assert_eq!(transport_event("FIN"), closed(Peer::Client, false));
-        assert_eq!(transport_event("FIN sent"), closed(Peer::Client, false));
-        assert_eq!(transport_event("RST sent"), closed(Peer::Client, true));
         assert_eq!(
-            transport_event("closed by the broker (EOF)"),
-            closed(Peer::Broker, false)
-        );
-        assert_eq!(transport_event("step 4: close"), None);
-        assert_eq!(transport_event("client RST"), closed(Peer::Client, true));
-        assert_eq!(
-            transport_event("closed by the broker"),
-            closed(Peer::Broker, false)
+            transport_event(Some(Transport::ClientFin)),
+            closed(Peer::Client, false)
         );
         assert_eq!(
-            transport_event("connection reset by peer"),
+            transport_event(Some(Transport::ClientRst)),
+            closed(Peer::Client, true)
+        );
+        assert_eq!(
+            transport_event(Some(Transport::BrokerFin)),
+            closed(Peer::Broker, false)
+        );
+        assert_eq!(
+            transport_event(Some(Transport::BrokerRst)),
             closed(Peer::Broker, true)
         );
-        assert_eq!(transport_event("connected"), Some(TransportEvent::Opened));
-        assert_eq!(transport_event("step 3: wait 1500 ms"), None);
-        assert_eq!(transport_event("finished waiting"), None);
+        assert_eq!(
+            transport_event(Some(Transport::Opened)),
+            Some(TransportEvent::Opened)
+        );
+        assert_eq!(transport_event(None), None);
     }
 
     #[test]

@@ -119,6 +119,26 @@ pub struct TimelineEntry {
     /// The exact bytes on the wire, as lowercase hex, for packets; empty for events.
     #[serde(default)]
     pub hex: String,
+    /// For events that change the connection itself, what happened to it.
+    /// Typed, so renderings (the pcap's TCP flags) never read it from prose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport: Option<Transport>,
+}
+
+/// What a timeline event did to its TCP connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    /// The connection was established.
+    Opened,
+    /// The client closed its side (FIN).
+    ClientFin,
+    /// The client aborted the connection (RST).
+    ClientRst,
+    /// The broker closed the connection (EOF seen by the client).
+    BrokerFin,
+    /// The connection failed under the client (reset by the broker, I/O error).
+    BrokerRst,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -77,12 +77,12 @@ pub(super) async fn run(
                 }
                 Some(Command::Fin { done }) => {
                     write_open = false;
-                    io.scene.event(&io.client, io.index, "FIN sent");
+                    io.scene.transport(&io.client, io.index, "FIN sent", lastwill_report::Transport::ClientFin);
                     io.update(|c| c.local_close = Some(LocalClose::Fin));
                     let _ = done.send(transport.shutdown().await);
                 }
                 Some(Command::Reset { done }) => {
-                    io.scene.event(&io.client, io.index, "RST sent");
+                    io.scene.transport(&io.client, io.index, "RST sent", lastwill_report::Transport::ClientRst);
                     io.update(|c| {
                         c.local_close = Some(LocalClose::Rst);
                         c.ended = Some((Instant::now(), EndKind::LocalReset));
@@ -94,12 +94,22 @@ pub(super) async fn run(
             },
             read = transport.read_buf(&mut buf) => match read {
                 Ok(0) => {
-                    io.scene.event(&io.client, io.index, "closed by the broker (EOF)");
+                    io.scene.transport(
+                        &io.client,
+                        io.index,
+                        "closed by the broker (EOF)",
+                        lastwill_report::Transport::BrokerFin,
+                    );
                     io.end(EndKind::BrokerClosed);
                     return;
                 }
                 Err(error) => {
-                    io.scene.event(&io.client, io.index, format!("connection failed: {error}"));
+                    io.scene.transport(
+                        &io.client,
+                        io.index,
+                        format!("connection failed: {error}"),
+                        lastwill_report::Transport::BrokerRst,
+                    );
                     io.end(EndKind::BrokerReset(error.to_string()));
                     return;
                 }

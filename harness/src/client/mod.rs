@@ -101,7 +101,12 @@ impl Client {
         lock(&self.state)
             .connections
             .push(ConnectionState::default());
-        self.scene.event(&self.name, index, "connected");
+        self.scene.transport(
+            &self.name,
+            index,
+            "connected",
+            lastwill_report::Transport::Opened,
+        );
         let (commands, rx) = mpsc::unbounded_channel();
         let silent = Arc::new(AtomicBool::new(false));
         let io = Io {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use lastwill_codec::DecodeError;
-use lastwill_report::{Direction, TimelineEntry};
+use lastwill_report::{Direction, TimelineEntry, Transport};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -98,6 +98,51 @@ impl Scene {
         summary: String,
         bytes: &[u8],
     ) {
+        self.push(client, connection, direction, summary, bytes, None);
+    }
+
+    /// A harness note (step marker, silence, a failed write): no effect on
+    /// the connection itself.
+    pub fn event(&self, client: &str, connection: u32, summary: impl Into<String>) {
+        self.push(
+            client,
+            connection,
+            Direction::Event,
+            summary.into(),
+            &[],
+            None,
+        );
+    }
+
+    /// An event that opens or ends the connection; the typed `kind` is what
+    /// renderings such as the pcap read.
+    pub fn transport(
+        &self,
+        client: &str,
+        connection: u32,
+        summary: impl Into<String>,
+        kind: Transport,
+    ) {
+        let summary = summary.into();
+        self.push(
+            client,
+            connection,
+            Direction::Event,
+            summary,
+            &[],
+            Some(kind),
+        );
+    }
+
+    fn push(
+        &self,
+        client: &str,
+        connection: u32,
+        direction: Direction,
+        summary: String,
+        bytes: &[u8],
+        transport: Option<Transport>,
+    ) {
         let entry = TimelineEntry {
             at_ms: self.ms_at(Instant::now()),
             client: client.to_owned(),
@@ -105,13 +150,9 @@ impl Scene {
             direction,
             summary,
             hex: hex(bytes),
+            transport,
         };
         lock(&self.inner.timeline).push(entry);
-    }
-
-    /// A transport or harness event (connected, FIN sent, step marker, ...).
-    pub fn event(&self, client: &str, connection: u32, summary: impl Into<String>) {
-        self.record(client, connection, Direction::Event, summary.into(), &[]);
     }
 
     /// Everything recorded so far, in order.

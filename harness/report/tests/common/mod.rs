@@ -8,7 +8,8 @@
 pub mod pcap_parse;
 
 use lastwill_report::{
-    Direction, RunReport, ScenarioResult, TargetInfo, TimelineEntry, Verdict, SCHEMA_VERSION,
+    Direction, RunReport, ScenarioResult, TargetInfo, TimelineEntry, Transport, Verdict,
+    SCHEMA_VERSION,
 };
 
 /// An MQTT UTF-8 string: two-byte length, then the bytes.
@@ -115,6 +116,21 @@ pub fn entry(
         direction,
         summary: summary.into(),
         hex: hex(bytes),
+        transport: None,
+    }
+}
+
+/// An event that changes the connection, as the runner records one.
+pub fn transport(
+    at_ms: u64,
+    client: &str,
+    connection: u32,
+    summary: &str,
+    kind: Transport,
+) -> TimelineEntry {
+    TimelineEntry {
+        transport: Some(kind),
+        ..entry(at_ms, client, connection, Direction::Event, summary, &[])
     }
 }
 
@@ -126,7 +142,7 @@ use Direction::{Event, Received, Sent};
 pub fn keep_alive_timeline(version: &str, will_arrives: bool) -> Vec<TimelineEntry> {
     let mut t = vec![
         entry(0, "", 0, Event, "step 1: connect watcher & subscribe", &[]),
-        entry(0, "watcher", 0, Event, "connected", &[]),
+        transport(0, "watcher", 0, "connected", Transport::Opened),
         entry(
             1,
             "watcher",
@@ -183,7 +199,13 @@ pub fn keep_alive_timeline(version: &str, will_arrives: bool) -> Vec<TimelineEnt
             "CONNACK rc=0x00 session_present=0",
             &connack(version),
         ),
-        entry(3006, "device", 0, Event, "closed by the broker", &[]),
+        transport(
+            3006,
+            "device",
+            0,
+            "closed by the broker",
+            Transport::BrokerFin,
+        ),
     ];
     if will_arrives {
         t.push(entry(
@@ -211,7 +233,7 @@ pub fn keep_alive_timeline(version: &str, will_arrives: bool) -> Vec<TimelineEnt
         "DISCONNECT",
         &packet(0xe0, &[]),
     ));
-    t.push(entry(3100, "watcher", 0, Event, "FIN", &[]));
+    t.push(transport(3100, "watcher", 0, "FIN", Transport::ClientFin));
     t
 }
 
@@ -227,7 +249,7 @@ pub fn reconnect_timeline() -> Vec<TimelineEntry> {
             &connect("5.0", "dev", 60, true),
         ),
         entry(1, "device", 0, Received, "CONNACK rc=0x00", &connack("5.0")),
-        entry(1000, "device", 0, Event, "RST", &[]),
+        transport(1000, "device", 0, "RST", Transport::ClientRst),
         entry(
             2000,
             "device",
