@@ -42,7 +42,7 @@ pub(crate) fn read_varint(bytes: &[u8]) -> VarInt {
 
 /// A cursor over one packet's body. It knows the packet type and protocol
 /// version so that its errors can cite the right rule.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,

@@ -7,6 +7,9 @@
 //! incomplete, rejected, accepted (with a [`Summary`] of the fields both
 //! decoders expose), or — for mqttbytes — panicked.
 
+pub mod peer;
+pub mod seeds;
+
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -186,8 +189,12 @@ pub const LENIENCIES: &[(&str, &str)] = &[
         "Authentication Data without an Authentication Method is accepted",
     ),
     (
-        "WillFieldsMissing",
-        "Will Properties whose Property Length ends inside a property are accepted",
+        "NoLocalOnSharedSubscription",
+        "No Local 1 on a Shared Subscription is accepted",
+    ),
+    (
+        "InvalidUtf8",
+        "ill-formed UTF-8 in a 5.0 property string (e.g. Content Type) is accepted, via the early stop",
     ),
     (
         "ResponseTopicWildcard",
@@ -207,6 +214,7 @@ pub const MQTTBYTES_GAPS: &[(&str, &str, &str)] = &[
     ("DISCONNECT", "InsufficientBytes", "a 5.0 DISCONNECT with a reason code and no Property Length is refused (§3.14.2.2.1 allows it)"),
     ("CONNECT", "InvalidProtocolLevel", "a CONNECT is read only at the module's level, while lastwill reads each CONNECT at its own level"),
     ("CONNECT", "InvalidProtocol", "\"MQIsdp\" (3.1) CONNECT is refused"),
+    ("CONNECT", "TopicNotUtf8", "a Password that is not UTF-8 is refused: mqttbytes reads the Password, which is Binary Data (§3.1.3.5 / §3.1.3.6), as a UTF-8 string"),
 ];
 
 static MQTTBYTES_PANICS: AtomicUsize = AtomicUsize::new(0);
@@ -576,11 +584,8 @@ pub const LENIENCY_EXAMPLES: &[(&str, u8, &str)] = &[
         "100e00044d5154540440000000000000",
     ),
     ("AuthenticationDataWithoutMethod", 5, "2006000003160000"),
-    (
-        "WillFieldsMissing",
-        5,
-        "101800044d515454050400000000000102000000000001610000",
-    ),
+    ("NoLocalOnSharedSubscription", 5, "8210000100000a2473686172652f672f7404"),
+    ("InvalidUtf8", 5, "30110001610c0b010b020b030b04030001ff78"),
 ];
 #[cfg(test)]
 mod tests {
@@ -600,6 +605,25 @@ mod tests {
         } else {
             ProtocolVersion::V3_1_1
         }
+    }
+
+    /// fuzz/regressions/differential_mqttbytes: every named input still
+    /// classifies (the workspace's tests/fuzz_regressions.rs replays the
+    /// other targets' inputs).
+    #[test]
+    fn differential_regressions_classify() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("regressions/differential_mqttbytes");
+        let mut failures = Vec::new();
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let bytes = std::fs::read(entry.path()).expect("readable");
+            for v in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
+                if let Err(unexpected) = classify(&bytes, v) {
+                    failures.push(format!("{}: {unexpected}", entry.path().display()));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
     }
 
     #[test]
@@ -633,6 +657,10 @@ mod tests {
         gap("e000", v5); // 5.0 DISCONNECT, Remaining Length 0
         gap("e00100", v5); // 5.0 DISCONNECT, reason code only
         gap("f000", v5); // AUTH
+        // CONNECT with the binary Password ff (5.0: no User Name needed;
+        // 3.1.1: empty User Name, client id "a").
+        gap("101000044d515454054200000000000001ff", v5);
+        gap("101200044d51545404c2000000016100000001ff", v3);
                          // A 5.0 PUBLISH: topic "a", Subscription Identifiers 1, 2 and 3, payload "x".
         assert_eq!(
             class("300b000161060b010b020b0378", v5),

@@ -42,11 +42,13 @@ pub enum Fault {
     NoLocalIgnoredForWills,
     WillQosUpgraded,
     DropQueuedWills,
+    BridgeDropsRetain,
+    BridgeWithoutWill,
 }
 
 impl Fault {
     /// Every fault, in declaration order.
-    pub const ALL: [Fault; 31] = [
+    pub const ALL: [Fault; 33] = [
         Fault::SkipWillOnKeepAlive,
         Fault::PublishWillAfterNormalDisconnect,
         Fault::IgnoreWillDelay,
@@ -78,6 +80,8 @@ impl Fault {
         Fault::NoLocalIgnoredForWills,
         Fault::WillQosUpgraded,
         Fault::DropQueuedWills,
+        Fault::BridgeDropsRetain,
+        Fault::BridgeWithoutWill,
     ];
 
     /// The kebab-case name used on command lines and in reports.
@@ -114,6 +118,8 @@ impl Fault {
             Fault::NoLocalIgnoredForWills => "no-local-ignored-for-wills",
             Fault::WillQosUpgraded => "will-qos-upgraded",
             Fault::DropQueuedWills => "drop-queued-wills",
+            Fault::BridgeDropsRetain => "bridge-drops-retain",
+            Fault::BridgeWithoutWill => "bridge-without-will",
         }
     }
 
@@ -211,6 +217,12 @@ impl Fault {
             Fault::DropQueuedWills => {
                 "discards wills owed to an offline persistent session instead of delivering them when it resumes (3.1.1 MQTT-3.1.2-4 / -5, 5.0 §4.1 and MQTT-3.1.2-23)"
             }
+            Fault::BridgeDropsRetain => {
+                "the bridge between two nodes forwards retained messages, retained wills included, with RETAIN 0, so the far node never stores them (3.1.1 MQTT-3.1.2-17, 5.0 MQTT-3.1.2-15 across the bridge)"
+            }
+            Fault::BridgeWithoutWill => {
+                "the bridge connects to the remote node without its will, so losing the bridge goes unannounced there (MQTT-3.1.2-8 for the bridge's own connection; mosquitto's notification convention)"
+            }
         }
     }
 }
@@ -239,14 +251,14 @@ impl FromStr for Fault {
 
 /// A set of faults, as a bit set over [`Fault::ALL`].
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct FaultSet(u32);
+pub struct FaultSet(u64);
 
 impl FaultSet {
     /// No fault: the broker as it should be.
     pub const EMPTY: FaultSet = FaultSet(0);
 
-    fn bit(fault: Fault) -> u32 {
-        1 << (fault as u32)
+    fn bit(fault: Fault) -> u64 {
+        1 << (fault as u64)
     }
 
     pub fn single(fault: Fault) -> Self {

@@ -2,9 +2,9 @@
 //! after the protocol level is read and reported in that version.
 
 use crate::decode::properties::{decode_properties, reject_auth_data_without_method};
+use crate::decode::text;
 use crate::error::{DecodeError, PropertyContext};
 use crate::packet::{Connect, Will};
-use crate::topic::has_wildcard;
 use crate::types::{PacketType, ProtocolVersion, QoS};
 use crate::wire::Reader;
 
@@ -96,9 +96,7 @@ pub(super) fn decode(body: &[u8], fallback: ProtocolVersion) -> Result<Connect, 
         Some((qos, retain)) => Some(decode_will(&mut reader, qos, retain).map_err(
             // A will that runs out of packet is a missing will field.
             |error| match error {
-                DecodeError::UnexpectedEnd { .. } | DecodeError::PropertyLengthMismatch => {
-                    DecodeError::WillFieldsMissing
-                }
+                DecodeError::UnexpectedEnd { .. } => DecodeError::WillFieldsMissing,
                 other => other,
             },
         )?),
@@ -135,15 +133,27 @@ pub(super) fn decode(body: &[u8], fallback: ProtocolVersion) -> Result<Connect, 
 fn decode_will(reader: &mut Reader<'_>, qos: QoS, retain: bool) -> Result<Will, DecodeError> {
     let version = reader.version;
     let properties = if version.is_v5() {
+        // A Will Property Length that runs past the packet cuts the will
+        // fields short (MQTT-3.1.2-9); a property that runs past a Will
+        // Property Length which fits is a property error (§2.2.2.1). The
+        // fuzzer found the second reported as the first.
+        let mut probe = reader.clone();
+        let length = probe.varint("will property length")?;
+        if usize::try_from(length).map_or(true, |length| length > probe.remaining()) {
+            return Err(DecodeError::WillFieldsMissing);
+        }
         decode_properties(reader, PropertyContext::Will)?
     } else {
         Default::default()
     };
-    let topic = reader.utf8("will topic")?;
+    let text::Topic {
+        text: topic,
+        wildcard,
+    } = text::topic(reader, "will topic")?;
     if topic.is_empty() {
         return Err(DecodeError::WillTopicEmpty);
     }
-    if has_wildcard(&topic) {
+    if wildcard {
         return Err(DecodeError::WillTopicWildcard { version });
     }
     let payload = reader.binary("will payload")?;

@@ -8,8 +8,9 @@ mod connect;
 pub(crate) mod properties;
 mod publish;
 mod subscribe;
+mod text;
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::DecodeError;
 use crate::limits::Limits;
@@ -46,10 +47,29 @@ pub fn decode(
     let Some(body) = buf.get(header.header_len..header.total_len) else {
         return Ok(None);
     };
-    let packet = decode_body(&header, body, version)?;
-    buf.advance(header.total_len);
+    let (mut packet, payload_start) = decode_body(&header, body, version)?;
+    match (&mut packet, payload_start) {
+        (Packet::Publish(publish), Some(start)) => {
+            let start = header.header_len + start;
+            let payload_len = header.total_len - start;
+            if payload_len < ZERO_COPY_PAYLOAD {
+                let payload = buf.get(start..header.total_len).unwrap_or_default();
+                publish.payload = Bytes::copy_from_slice(payload);
+                buf.advance(header.total_len);
+            } else {
+                publish.payload = buf.split_to(header.total_len).freeze().slice(start..);
+            }
+        }
+        _ => buf.advance(header.total_len),
+    }
     Ok(Some(packet))
 }
+
+/// PUBLISH payloads at least this long are not copied: [`decode`] hands out
+/// a slice of the receive buffer. Shorter ones are copied, which costs about
+/// as much as sharing and does not keep a whole receive buffer alive for a
+/// few bytes (a retained message can live for the broker's lifetime).
+const ZERO_COPY_PAYLOAD: usize = 256;
 
 /// Decodes `frame`, which must hold exactly one whole packet: missing bytes
 /// ([`DecodeError::FrameIncomplete`]) and extra bytes
@@ -74,7 +94,11 @@ pub fn decode_packet(
     let body = frame
         .get(header.header_len..header.total_len)
         .ok_or_else(|| incomplete(Some(header.total_len)))?;
-    decode_body(&header, body, version)
+    let (mut packet, payload_start) = decode_body(&header, body, version)?;
+    if let (Packet::Publish(publish), Some(start)) = (&mut packet, payload_start) {
+        publish.payload = Bytes::copy_from_slice(body.get(start..).unwrap_or_default());
+    }
+    Ok(packet)
 }
 
 /// The version a CONNECT's errors are reported in: its own protocol level
@@ -167,14 +191,20 @@ fn check_first_byte(first_byte: u8, version: ProtocolVersion) -> Result<PacketTy
     Ok(packet_type)
 }
 
+/// Decodes a whole body. A PUBLISH comes back with an empty payload and the
+/// payload's offset in `body`, for the caller to fill in. Inlined so that
+/// the packet (some 400 bytes) is built where the caller returns it rather
+/// than moved out of each layer.
+#[inline(always)]
 fn decode_body(
     header: &FixedHeader,
     body: &[u8],
     version: ProtocolVersion,
-) -> Result<Packet, DecodeError> {
+) -> Result<(Packet, Option<usize>), DecodeError> {
     let flags = header.first_byte & 0x0F;
     let packet_type = header.packet_type;
-    Ok(match packet_type {
+    let mut payload_start = None;
+    let packet = match packet_type {
         PacketType::Connect => {
             if flags != 0 {
                 return Err(DecodeError::InvalidFixedHeaderFlags {
@@ -186,7 +216,11 @@ fn decode_body(
             Packet::Connect(Box::new(connect::decode(body, version)?))
         }
         PacketType::ConnAck => Packet::ConnAck(ack::connack(body, version)?),
-        PacketType::Publish => Packet::Publish(publish::decode(flags, body, version)?),
+        PacketType::Publish => {
+            let (publish, start) = publish::decode(flags, body, version)?;
+            payload_start = Some(start);
+            Packet::Publish(publish)
+        }
         PacketType::PubAck => Packet::PubAck(ack::publish_response(packet_type, body, version)?),
         PacketType::PubRec => Packet::PubRec(ack::publish_response(packet_type, body, version)?),
         PacketType::PubRel => Packet::PubRel(ack::publish_response(packet_type, body, version)?),
@@ -205,7 +239,8 @@ fn decode_body(
         }
         PacketType::Disconnect => Packet::Disconnect(ack::disconnect(body, version)?),
         PacketType::Auth => Packet::Auth(ack::auth(body, version)?),
-    })
+    };
+    Ok((packet, payload_start))
 }
 
 /// Whether `code` is a reason (or 3.1.1 return) code `packet_type` may carry

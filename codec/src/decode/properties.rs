@@ -1,9 +1,9 @@
 //! 5.0 properties (§2.2.2): which identifiers each packet may carry, which
 //! may repeat, and the value ranges the spec rules out.
 
+use crate::decode::text;
 use crate::error::{DecodeError, PropertyContext};
 use crate::properties::{Properties, UserProperty};
-use crate::topic::has_wildcard;
 use crate::types::{PacketType as T, PropertyId as P};
 use crate::wire::Reader;
 
@@ -147,12 +147,15 @@ fn decode_one(
         }
         P::CONTENT_TYPE => once(&mut props.content_type, id, reader.utf8(field)?)?,
         P::RESPONSE_TOPIC => {
-            let topic = reader.utf8(field)?;
+            let text::Topic {
+                text: topic,
+                wildcard,
+            } = text::topic(reader, field)?;
             // A Response Topic is a Topic Name (MQTT-3.3.2-14, MQTT-4.7.3-1).
             if topic.is_empty() {
                 return Err(DecodeError::ResponseTopicEmpty);
             }
-            if has_wildcard(&topic) {
+            if wildcard {
                 return Err(DecodeError::ResponseTopicWildcard);
             }
             once(&mut props.response_topic, id, topic)?

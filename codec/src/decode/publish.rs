@@ -3,24 +3,28 @@
 use bytes::Bytes;
 
 use crate::decode::properties::decode_properties;
-use crate::decode::publish_qos;
+use crate::decode::{publish_qos, text};
 use crate::error::{DecodeError, PropertyContext};
 use crate::packet::Publish;
-use crate::topic::has_wildcard;
 use crate::types::{PacketType, ProtocolVersion, QoS};
 use crate::wire::Reader;
 
+/// Decodes a PUBLISH body. The payload is left empty and its offset in
+/// `body` returned: the caller fills it in, by a zero-copy slice of the
+/// receive buffer where it has one (see [`super::decode`]).
+#[inline(always)]
 pub(super) fn decode(
     flags: u8,
     body: &[u8],
     version: ProtocolVersion,
-) -> Result<Publish, DecodeError> {
+) -> Result<(Publish, usize), DecodeError> {
     let qos = publish_qos(flags)?;
     let mut reader = Reader::new(body, PacketType::Publish, version);
-    let topic = reader.utf8("topic name")?;
-    if has_wildcard(&topic) {
+    let topic = text::topic(&mut reader, "topic name")?;
+    if topic.wildcard {
         return Err(DecodeError::PublishTopicWildcard);
     }
+    let topic = topic.text;
     let packet_id = match qos {
         QoS::AtMostOnce => None,
         QoS::AtLeastOnce | QoS::ExactlyOnce => {
@@ -44,13 +48,15 @@ pub(super) fn decode(
     if topic.is_empty() && properties.topic_alias.is_none() {
         return Err(DecodeError::PublishTopicEmpty { version });
     }
-    Ok(Publish {
+    let payload_start = body.len() - reader.remaining();
+    let publish = Publish {
         dup: flags & 0b1000 != 0,
         qos,
         retain: flags & 0b0001 != 0,
         topic,
         packet_id,
         properties,
-        payload: Bytes::copy_from_slice(reader.rest()),
-    })
+        payload: Bytes::new(),
+    };
+    Ok((publish, payload_start))
 }

@@ -1,6 +1,7 @@
 //! SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK (§3.8–§3.11).
 
 use crate::decode::properties::decode_properties;
+use crate::decode::text;
 use crate::error::{DecodeError, PropertyContext};
 use crate::packet::{
     PacketId, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
@@ -28,6 +29,32 @@ fn properties_if_v5(reader: &mut Reader<'_>) -> Result<crate::Properties, Decode
     } else {
         Ok(Default::default())
     }
+}
+
+/// A Topic Filter, checked (§4.7.1, §4.8.2). An empty filter, a shared
+/// subscription, or a wildcard that [`wildcards_well_placed`] cannot accept
+/// goes through the level-by-level [`check_filter`], which names the rule
+/// broken; every other filter is one it accepts.
+fn topic_filter(reader: &mut Reader<'_>) -> Result<String, DecodeError> {
+    let text::Topic { text, wildcard } = text::topic(reader, "topic filter")?;
+    let shared = reader.version.is_v5() && is_shared_filter(&text);
+    if text.is_empty() || shared || (wildcard && !wildcards_well_placed(text.as_bytes())) {
+        check_filter(&text, reader.packet_type, reader.version)?;
+    }
+    Ok(text)
+}
+
+/// One pass over a filter: every `+` fills a whole level, every `#` fills
+/// the last one (MQTT-4.7.1-2, MQTT-4.7.1-3). Exactly the levels
+/// [`check_filter`] accepts when there is no shared-subscription prefix.
+fn wildcards_well_placed(filter: &[u8]) -> bool {
+    let starts_level = |i: usize| i == 0 || filter.get(i - 1) == Some(&b'/');
+    let ends_level = |i: usize| matches!(filter.get(i + 1), None | Some(&b'/'));
+    filter.iter().enumerate().all(|(i, &byte)| match byte {
+        b'+' => starts_level(i) && ends_level(i),
+        b'#' => starts_level(i) && i + 1 == filter.len(),
+        _ => true,
+    })
 }
 
 /// The Subscription Options byte (3.1.1: Requested QoS only, §3.8.3.1).
@@ -67,8 +94,7 @@ pub(super) fn subscribe(body: &[u8], version: ProtocolVersion) -> Result<Subscri
     let properties = properties_if_v5(&mut reader)?;
     let mut subscriptions = Vec::new();
     while !reader.is_empty() {
-        let filter = reader.utf8("topic filter")?;
-        check_filter(&filter, PacketType::Subscribe, version)?;
+        let filter = topic_filter(&mut reader)?;
         let options = subscription_options(reader.u8("subscription options")?, version)?;
         // MQTT-3.8.3-4 (5.0): No Local makes no sense on a shared subscription.
         if version.is_v5() && options.no_local && is_shared_filter(&filter) {
@@ -95,8 +121,7 @@ pub(super) fn unsubscribe(
     let properties = properties_if_v5(&mut reader)?;
     let mut filters = Vec::new();
     while !reader.is_empty() {
-        let filter = reader.utf8("topic filter")?;
-        check_filter(&filter, PacketType::Unsubscribe, version)?;
+        let filter = topic_filter(&mut reader)?;
         filters.push(filter);
     }
     if filters.is_empty() {

@@ -179,6 +179,32 @@ fn will_fields_missing() {
     );
 }
 
+/// §2.2.2.1: a Will Property Length that fits in the packet but ends inside
+/// a property is a property-length error, not missing will fields. Found by
+/// `decode_v5`; the fuzzer's input is kept as
+/// fuzz/regressions/decode_v5/will-property-length-ends-inside-message-expiry.
+#[test]
+fn will_property_length_ends_inside_a_property() {
+    // Will Property Length 1 holding `02`: a Message Expiry Interval with
+    // none of its four bytes, then bytes enough for a will topic and payload.
+    let e = reject(
+        V5,
+        "10 18 00 04 4d 51 54 54 05 04 00 00 00 00 00 01 02 00 00 00 00 00 01 61 00 00",
+        "§2.2.2.1",
+        0x81,
+    );
+    assert_eq!(e, DecodeError::PropertyLengthMismatch);
+    // Will Property Length 2 holding `18 00`: a Will Delay Interval cut
+    // after one byte, then a complete will topic and payload.
+    let e = reject(
+        V5,
+        "10 17 00 04 4d 51 54 54 05 06 00 3c 00 00 01 63 02 18 00 00 01 74 00 01 78",
+        "§2.2.2.1",
+        0x81,
+    );
+    assert_eq!(e, DecodeError::PropertyLengthMismatch);
+}
+
 #[test]
 fn password_without_user_name() {
     let e = reject(

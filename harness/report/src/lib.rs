@@ -11,7 +11,9 @@
 //! | pcap | [`write_pcap`] | Wireshark, per scenario |
 //! | all of them | [`write_all`] | a report directory, written atomically |
 //!
-//! [`merge`] joins shards of one target's run; [`Matrix`] compares targets.
+//! [`merge`] joins shards of one target's run; [`Matrix`] compares targets,
+//! and [`MatrixPage`] renders it for `reports/`, grouped by rule and linked
+//! to each target's report.
 #![forbid(unsafe_code)]
 
 mod error;
@@ -24,6 +26,7 @@ pub mod markdown;
 pub mod matrix;
 pub mod merge;
 pub mod pcap;
+pub mod published;
 pub mod result;
 mod sequence;
 pub mod write;
@@ -36,5 +39,6 @@ pub use markdown::to_markdown;
 pub use matrix::{Matrix, MatrixCell, MatrixColumn, MatrixRow};
 pub use merge::{merge, try_merge};
 pub use pcap::write_pcap;
+pub use published::MatrixPage;
 pub use result::*;
 pub use write::{write_all, write_atomic};

@@ -6,14 +6,32 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use lastwill_broker::bridge::{BridgeConfig, BridgeStream, Dialing};
+use lastwill_broker::server::ws::WsListener;
 use lastwill_broker::{bind, BrokerConfig, Fault, FaultSet, ServerConfig};
 use lastwill_codec::QoS;
 
 #[derive(Debug, Args)]
 pub struct BrokerArgs {
-    /// Address to listen on; repeat for several listeners. Port 0 picks a free port.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:1883")]
-    listen: Vec<SocketAddr>,
+    /// Address to listen on: `HOST:PORT` (TCP) or `ws://HOST:PORT/PATH`
+    /// (MQTT over WebSocket, subprotocol `mqtt`); repeat for several
+    /// listeners. Port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:1883", value_parser = parse_listen)]
+    listen: Vec<Listen>,
+
+    /// Bridge to another broker at `tcp://HOST:PORT` or `ws://HOST:PORT/PATH`:
+    /// a client pair forwarding `--bridge-topic` filters both ways, loops
+    /// cut by No Local; see lastwill_broker::bridge.
+    #[arg(long, value_name = "ADDR")]
+    bridge: Option<String>,
+
+    /// Topic filter the bridge forwards (repeatable; default `#`).
+    #[arg(long, value_name = "FILTER", requires = "bridge")]
+    bridge_topic: Vec<String>,
+
+    /// The bridge's client identifier on both brokers.
+    #[arg(long, value_name = "ID", default_value = lastwill_broker::bridge::DEFAULT_CLIENT_ID, requires = "bridge")]
+    bridge_client_id: String,
 
     /// Break one will rule on purpose (repeatable); see --list-faults.
     #[arg(long = "fault", value_name = "NAME", value_parser = super::parse_fault)]
@@ -48,6 +66,31 @@ pub struct BrokerArgs {
     connect_timeout: Option<u64>,
 }
 
+/// A listener: plain TCP or MQTT over WebSocket.
+#[derive(Clone, Debug)]
+enum Listen {
+    Tcp(SocketAddr),
+    Ws(SocketAddr, String),
+}
+
+fn parse_listen(text: &str) -> Result<Listen, String> {
+    let Some(rest) = text.strip_prefix("ws://") else {
+        let addr = text.strip_prefix("tcp://").unwrap_or(text);
+        return addr
+            .parse()
+            .map(Listen::Tcp)
+            .map_err(|e| format!("`{text}`: {e} (expected HOST:PORT or ws://HOST:PORT/PATH)"));
+    };
+    let (addr, path) = match rest.find('/') {
+        Some(slash) => (&rest[..slash], &rest[slash..]),
+        None => (rest, "/"),
+    };
+    let addr = addr
+        .parse()
+        .map_err(|e| format!("`{text}`: {e} (expected ws://HOST:PORT/PATH)"))?;
+    Ok(Listen::Ws(addr, path.to_owned()))
+}
+
 fn parse_qos(text: &str) -> Result<QoS, String> {
     text.parse::<u8>()
         .ok()
@@ -62,11 +105,35 @@ pub fn run(args: BrokerArgs) -> anyhow::Result<ExitCode> {
     }
     super::logging::init("info");
     let config = server_config(&args);
+    let ws: Vec<(SocketAddr, String)> = args
+        .listen
+        .iter()
+        .filter_map(|l| match l {
+            Listen::Ws(addr, path) => Some((*addr, path.clone())),
+            Listen::Tcp(_) => None,
+        })
+        .collect();
+    let bridge = args.bridge.clone().map(|address| {
+        let topics = if args.bridge_topic.is_empty() {
+            vec!["#".to_owned()]
+        } else {
+            args.bridge_topic.clone()
+        };
+        (
+            address,
+            BridgeConfig {
+                client_id: args.bridge_client_id.clone(),
+                topics,
+                faults: config.broker.faults,
+                ..BridgeConfig::default()
+            },
+        )
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    runtime.block_on(serve(config))?;
+    runtime.block_on(serve(config, ws, bridge))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -101,12 +168,23 @@ fn server_config(args: &BrokerArgs) -> ServerConfig {
         broker.connect_timeout = Duration::from_secs(seconds);
     }
     ServerConfig {
-        listen: args.listen.clone(),
+        listen: args
+            .listen
+            .iter()
+            .filter_map(|l| match l {
+                Listen::Tcp(addr) => Some(*addr),
+                Listen::Ws(..) => None,
+            })
+            .collect(),
         broker,
     }
 }
 
-async fn serve(config: ServerConfig) -> anyhow::Result<()> {
+async fn serve(
+    config: ServerConfig,
+    ws: Vec<(SocketAddr, String)>,
+    bridge: Option<(String, BridgeConfig)>,
+) -> anyhow::Result<()> {
     let requested = config.listen.clone();
     let faults = config.broker.faults;
     let server = bind(config)
@@ -116,6 +194,34 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         // One plain line per listener on stdout, so scripts that asked for
         // port 0 can read the port back.
         println!("listening tcp://{addr}");
+    }
+    // WebSocket listeners and the bridge reach the broker through its
+    // in-memory connector; they end with the runtime.
+    for (addr, path) in ws {
+        let listener = WsListener::bind(addr, &path)
+            .await
+            .with_context(|| format!("binding ws://{addr}{path}"))?;
+        println!("listening {}", listener.url());
+        tokio::spawn(listener.serve(server.memory_connector()));
+    }
+    if let Some((address, config)) = bridge {
+        let remote = lastwill::target::TcpTarget::resolve(&address)
+            .with_context(|| format!("--bridge {address}"))?;
+        let local = server.memory_connector();
+        tracing::info!(remote = %address, topics = ?config.topics, "bridging");
+        let dial_remote = move || -> Dialing {
+            let remote = remote.clone();
+            Box::pin(async move { remote.dial_stream().await })
+        };
+        let dial_local = move || -> Dialing {
+            let stream = local.connect();
+            Box::pin(async move { stream.map(|s| Box::new(s) as Box<dyn BridgeStream>) })
+        };
+        tokio::spawn(lastwill_broker::bridge::run(
+            config,
+            dial_remote,
+            dial_local,
+        ));
     }
     for fault in faults.iter() {
         tracing::warn!(

@@ -1,12 +1,16 @@
 //! Argument parsing and dispatch. Each subcommand lives in its own module;
 //! errors become `anyhow` context only here, at the edge.
 
+mod bench;
 mod broker;
 mod clock;
 mod coverage;
+mod fuzz;
 mod interrupt;
 mod logging;
+mod matrix;
 mod progress;
+mod report;
 mod run;
 mod schema;
 mod selfcheck;
@@ -38,6 +42,16 @@ enum Command {
     /// broker without faults (all must pass) and with each fault (each
     /// scenario must fail under at least one).
     Selfcheck(selfcheck::SelfcheckArgs),
+    /// Fuzz a live broker's will handling: generated CONNECT/will sequences,
+    /// a watcher client, minimized reproducers as scenario files.
+    Fuzz(fuzz::FuzzArgs),
+    /// Load tools: will storm and keep-alive precision against a broker.
+    Bench(bench::BenchArgs),
+    /// Run the suite against several target profiles (reference, mosquitto,
+    /// aedes, amqtt, rumqttd) and publish reports/ with the matrix.
+    Matrix(matrix::MatrixArgs),
+    /// Work with JSON reports: `merge` shards, targets and broker versions.
+    Report(report::ReportArgs),
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -47,6 +61,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Coverage(coverage_args) => coverage::run(coverage_args),
         Command::Schema => schema::run(),
         Command::Selfcheck(selfcheck_args) => selfcheck::run(selfcheck_args),
+        Command::Fuzz(fuzz_args) => fuzz::run(fuzz_args),
+        Command::Bench(bench_args) => bench::run(bench_args),
+        Command::Matrix(matrix_args) => matrix::run(matrix_args),
+        Command::Report(report_args) => report::run(report_args),
     }
 }
 

@@ -12,6 +12,9 @@ use clap::Args;
 use lastwill::expectations::{Expectations, Mismatch};
 use lastwill::runner::{run_scenarios, RunOptions};
 use lastwill::scenario::{Capability, LoadedScenario, Version};
+use lastwill::target::launched;
+use lastwill::target::profile::{self as profiles, LoadedProfile};
+use lastwill::target::shard::{self, Shard};
 use lastwill::target::TargetSpec;
 use lastwill_broker::{BrokerConfig, Fault, FaultSet};
 use lastwill_report::{RunReport, ScenarioResult, Verdict, SCHEMA_VERSION};
@@ -24,6 +27,30 @@ pub struct RunArgs {
     /// virtual time) or `tcp://HOST:PORT`.
     #[arg(long, value_name = "URL", default_value = "embedded")]
     broker: String,
+
+    /// Start the broker of a target profile (`targets/NAME.yaml`, or a path
+    /// to a profile), run the suite against it, stop it, and keep its log
+    /// (`broker.log`) with the report. Its expectations file applies unless
+    /// `--expectations` names another.
+    #[arg(long, value_name = "NAME", conflicts_with = "broker")]
+    target: Option<String>,
+
+    /// Run a container image through testcontainers (Docker, or Podman's
+    /// Docker-compatible socket named by `DOCKER_HOST`), its broker on port
+    /// 1883 inside, and remove it afterwards. Container profiles with
+    /// config and readiness settings: `--target containers/NAME`.
+    #[arg(long, value_name = "IMAGE[:TAG]", conflicts_with_all = ["broker", "target"])]
+    container: Option<String>,
+
+    /// Where `--target NAME` looks for `NAME.yaml`.
+    #[arg(long, value_name = "DIR", default_value = "targets")]
+    targets_dir: PathBuf,
+
+    /// Run only part K of N of the selected scenario runs (deterministic:
+    /// runs sorted by scenario id and version, dealt out round-robin), so
+    /// CI jobs can split the suite and `lastwill report merge` the reports.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
 
     /// Directory of scenario files (searched recursively).
     #[arg(long, value_name = "DIR", default_value = "scenarios")]
@@ -71,7 +98,7 @@ pub struct RunArgs {
     verbose: bool,
 }
 
-fn parse_version(text: &str) -> Result<Version, String> {
+pub(super) fn parse_version(text: &str) -> Result<Version, String> {
     match text {
         "3.1.1" | "4" => Ok(Version::V3_1_1),
         "5.0" | "5" => Ok(Version::V5),
@@ -107,6 +134,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(v) => vec![v],
         None => vec![Version::V3_1_1, Version::V5],
     };
+    let scenarios = match args.shard {
+        Some(shard) => shard.apply(scenarios, &versions),
+        None => scenarios,
+    };
+    let profile = match (&args.target, &args.container) {
+        (Some(name), _) => Some(profiles::find(&args.targets_dir, name)?),
+        (None, Some(image)) => Some(container_profile(image)?),
+        (None, None) => None,
+    };
     if args.list {
         for s in &scenarios {
             let runs: Vec<&str> = s
@@ -125,7 +161,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let expectations = match &args.expectations {
+    let expectations_path = args
+        .expectations
+        .clone()
+        .or_else(|| profile.as_ref().and_then(LoadedProfile::expectations_path));
+    let expectations = match &expectations_path {
         Some(path) => Some(Expectations::load(path)?),
         None => None,
     };
@@ -133,11 +173,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         faults: args.faults.iter().copied().collect::<FaultSet>(),
         ..BrokerConfig::default()
     };
-    if !args.faults.is_empty() && args.broker != "embedded" {
+    if !args.faults.is_empty() && (args.broker != "embedded" || profile.is_some()) {
         anyhow::bail!("--fault applies to the embedded reference broker only");
     }
-    let target = TargetSpec::parse(&args.broker, embedded)
-        .with_context(|| format!("target `{}`", args.broker))?;
     let options = RunOptions {
         jobs: args.jobs,
         timeout_scale: args.timeout_scale,
@@ -145,6 +183,38 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         ..RunOptions::default()
     };
     super::interrupt::on_ctrl_c(options.interrupt.clone());
+    if let Some(profile) = &profile {
+        let work = match &args.report_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::temp_dir().join(format!(
+                "lastwill-{}-{}",
+                profile.name(),
+                std::process::id()
+            )),
+        };
+        let served = launched::served(profile, &versions);
+        let total = shard::all_runs(&scenarios, &served).len();
+        let mut progress = Progress::new(total, args.verbose);
+        let (report, log) = run_profile(profile, &scenarios, &versions, options, &work, |r| {
+            progress.finished(r)
+        })?;
+        progress.done();
+        print_summary(&report);
+        if let Some(dir) = &args.report_dir {
+            lastwill_report::write_all(&report, dir)
+                .with_context(|| format!("writing the reports to {}", dir.display()))?;
+            println!("reports written to {}", dir.display());
+        }
+        println!("broker log: {}", log.display());
+        if report.partial {
+            return Ok(ExitCode::from(130));
+        }
+        let ids: Vec<&str> = all_ids.iter().map(String::as_str).collect();
+        note_version_mismatch(expectations.as_ref(), &report);
+        return Ok(exit_code(&report.results, expectations.as_ref(), &ids));
+    }
+    let target = TargetSpec::parse(&args.broker, embedded)
+        .with_context(|| format!("target `{}`", args.broker))?;
 
     let started_at = super::clock::rfc3339_now();
     let wall = Instant::now();
@@ -187,6 +257,122 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(exit_code(&report.results, expectations.as_ref(), &ids))
 }
 
+/// Starts `profile`'s broker (log and config in `work`), runs `scenarios`
+/// under `versions` against it, stops it, and returns the report (versions
+/// the broker does not serve are `skip`) and the log's path. The profile's
+/// capabilities and timeout scale are added to `options`.
+pub(super) fn run_profile(
+    profile: &LoadedProfile,
+    scenarios: &[LoadedScenario],
+    versions: &[Version],
+    mut options: RunOptions,
+    work: &std::path::Path,
+    on_result: impl FnMut(&ScenarioResult),
+) -> anyhow::Result<(RunReport, PathBuf)> {
+    options
+        .capabilities
+        .extend(profile.profile.capabilities.iter().copied());
+    options.timeout_scale *= profile.profile.timeout_scale.value;
+    if profile.is_container() {
+        return run_container_profile(profile, scenarios, versions, options, work, on_result);
+    }
+    let broker_version = launched::broker_version(profile, work);
+    let started_at = super::clock::rfc3339_now();
+    let wall = Instant::now();
+    let suite = launched::run_suite(profile, scenarios, versions, &options, work, on_result)?;
+    if suite.crashed > 0 {
+        eprintln!(
+            "warning: the {} broker had exited before it was stopped; see {}",
+            profile.name(),
+            suite.log.display()
+        );
+    }
+    let report = RunReport {
+        schema_version: SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        target: launched::target_info(profile, broker_version),
+        started_at,
+        wall_time_ms: u64::try_from(wall.elapsed().as_millis()).unwrap_or(u64::MAX),
+        partial: options.interrupt.is_interrupted(),
+        results: suite.results,
+    };
+    Ok((report, suite.log))
+}
+
+#[cfg(feature = "containers")]
+fn container_profile(image: &str) -> anyhow::Result<LoadedProfile> {
+    Ok(lastwill::target::container::profile_for_image(image)?)
+}
+
+#[cfg(not(feature = "containers"))]
+fn container_profile(_image: &str) -> anyhow::Result<LoadedProfile> {
+    anyhow::bail!("this lastwill was built without the `containers` feature")
+}
+
+/// [`run_profile`] for a container profile: the same report, the broker
+/// version read from the image's tag.
+#[cfg(feature = "containers")]
+fn run_container_profile(
+    profile: &LoadedProfile,
+    scenarios: &[LoadedScenario],
+    versions: &[Version],
+    options: RunOptions,
+    work: &std::path::Path,
+    on_result: impl FnMut(&ScenarioResult),
+) -> anyhow::Result<(RunReport, PathBuf)> {
+    use lastwill::target::container;
+    let started_at = super::clock::rfc3339_now();
+    let wall = Instant::now();
+    let suite = container::run_suite(profile, scenarios, versions, &options, work, on_result)?;
+    if suite.crashed > 0 {
+        eprintln!(
+            "warning: the {} container had exited before it was stopped; see {}",
+            profile.name(),
+            suite.log.display()
+        );
+    }
+    let report = RunReport {
+        schema_version: SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        target: launched::target_info(profile, container::broker_version(profile)),
+        started_at,
+        wall_time_ms: u64::try_from(wall.elapsed().as_millis()).unwrap_or(u64::MAX),
+        partial: options.interrupt.is_interrupted(),
+        results: suite.results,
+    };
+    Ok((report, suite.log))
+}
+
+#[cfg(not(feature = "containers"))]
+fn run_container_profile(
+    profile: &LoadedProfile,
+    _scenarios: &[LoadedScenario],
+    _versions: &[Version],
+    _options: RunOptions,
+    _work: &std::path::Path,
+    _on_result: impl FnMut(&ScenarioResult),
+) -> anyhow::Result<(RunReport, PathBuf)> {
+    anyhow::bail!(
+        "target `{}` is a container profile, but this lastwill was built without the `containers` feature",
+        profile.name()
+    )
+}
+
+/// An expectations file written for another broker version still applies,
+/// but says so.
+pub(super) fn note_version_mismatch(expectations: Option<&Expectations>, report: &RunReport) {
+    if let (Some(Some(expected)), Some(actual)) = (
+        expectations.map(|e| e.target.as_ref()),
+        report.target.broker.as_ref(),
+    ) {
+        if expected != actual {
+            println!(
+                "note: the expectations file was written for {expected}; this broker is {actual}"
+            );
+        }
+    }
+}
+
 fn print_summary(report: &RunReport) {
     let counts = report.counts();
     let protocol_ms: u64 = report.results.iter().map(|r| r.scenario_time_ms).sum();
@@ -225,7 +411,7 @@ fn print_summary(report: &RunReport) {
 /// 1: an unexpected failure, an unexpected pass or a stale expectation.
 /// 2: a scenario the harness could not run (`error`): an infrastructure
 /// problem such as a broker that refuses connections, not a verdict.
-fn exit_code(
+pub(super) fn exit_code(
     results: &[ScenarioResult],
     expectations: Option<&Expectations>,
     ids: &[&str],

@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use lastwill_broker::server::ws::WsStream;
 use lastwill_broker::MemoryStream;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -31,5 +32,17 @@ impl Transport for TcpStream {
 impl Transport for MemoryStream {
     fn reset(self: Box<Self>) {
         MemoryStream::reset(*self);
+    }
+}
+
+/// MQTT over WebSocket (`ws://`): a FIN is a Close frame
+/// (`AsyncWriteExt::shutdown`), a reset is an RST of the TCP connection
+/// under it, with no Close frame.
+impl Transport for WsStream<TcpStream> {
+    fn reset(self: Box<Self>) {
+        if let Err(error) = self.get_ref().set_zero_linger() {
+            tracing::warn!("cannot set SO_LINGER 0, the close will be a FIN: {error}");
+        }
+        drop(self);
     }
 }

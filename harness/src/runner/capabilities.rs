@@ -70,6 +70,9 @@ pub(crate) async fn missing<T: Target>(
 ) -> Result<Option<String>, String> {
     let mut declared = options.capabilities.clone();
     declared.extend(target.declared_capabilities());
+    if target.nodes() >= 2 {
+        declared.insert(Capability::SecondNode);
+    }
     for &capability in &scenario.requires {
         if declared.contains(&capability) {
             continue;
@@ -91,6 +94,13 @@ pub(crate) async fn missing<T: Target>(
             let why = found.why_not.get(&capability).map_or("", String::as_str);
             return Ok(Some(format!("requires {name}: {why}")));
         }
+    }
+    if scenario.nodes.len() > target.nodes().max(1) {
+        return Ok(Some(format!(
+            "requires {} nodes; the target has {}",
+            scenario.nodes.len(),
+            target.nodes()
+        )));
     }
     Ok(None)
 }

@@ -125,7 +125,12 @@ fn embedded_run(
         }
     };
     let run = async {
-        let target = EmbeddedTarget::start(config.clone());
+        // Two-node scenarios get two brokers joined by the reference bridge.
+        let target = if loaded.scenario.nodes.len() > 1 {
+            EmbeddedTarget::start_bridged(config.clone())
+        } else {
+            EmbeddedTarget::start(config.clone())
+        };
         let cache = CapabilityCache::default();
         tokio::select! {
             result = run_cached(loaded, version, &target, options, &cache) => {

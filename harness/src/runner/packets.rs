@@ -50,6 +50,7 @@ pub(crate) fn user_properties(list: &UserProperties, ns: &str) -> Vec<UserProper
 /// The client spec with a `connect` step's overrides applied on top.
 pub(crate) fn merge(base: &ClientSpec, over: &ClientSpec) -> ClientSpec {
     ClientSpec {
+        node: over.node.clone().or_else(|| base.node.clone()),
         client_id: over.client_id.clone().or_else(|| base.client_id.clone()),
         clean_start: over.clean_start.or(base.clean_start),
         keep_alive: over.keep_alive.or(base.keep_alive),

@@ -14,7 +14,7 @@ use super::outcome::{self, Observed};
 use super::packets::{self, expand};
 use super::run::ScenarioRun;
 use super::verdict::{secs, StepError};
-use crate::client::summarize;
+use crate::client::{summarize, LocalClose};
 use crate::scenario::values::{CodeClass, CodeMatcher};
 use crate::scenario::{CloseHow, ConnectStep, Outcome, SendRawStep, Step};
 use crate::target::Target;
@@ -107,18 +107,56 @@ impl<T: Target> ScenarioRun<'_, T> {
         }
     }
 
-    /// Opens a new network connection for `name`; it becomes current.
-    async fn open(&mut self, name: &str) -> Result<u32, StepError> {
+    /// Opens a new network connection for `name` to `node` (one of the
+    /// scenario's `nodes`; default the first); it becomes current.
+    async fn open(&mut self, name: &str, node: Option<&str>) -> Result<u32, StepError> {
+        self.settle_previous(name).await;
+        let index = node
+            .and_then(|node| self.scenario.nodes.iter().position(|n| n == node))
+            .unwrap_or(0);
         let transport =
-            self.target.connect().await.map_err(|e| {
+            self.target.connect_node(index).await.map_err(|e| {
                 StepError::Error(format!("cannot open a connection for `{name}`: {e}"))
             })?;
         Ok(self.client_mut(name)?.attach(transport))
     }
 
+    /// A barrier before a client connects again: if we closed its previous
+    /// connection (DISCONNECT and FIN, or a bare FIN) and the broker has not
+    /// closed its side yet, wait until it has (2 s at most). Without it the
+    /// broker could read the new CONNECT before the old connection's
+    /// DISCONNECT or FIN, and take the session over instead: whether the
+    /// will was published would then depend on which socket it served first
+    /// (trigger.will-flag-0 flipped that way against the reference broker
+    /// over TCP). Nothing is measured across a connect, so no time window
+    /// moves.
+    async fn settle_previous(&self, name: &str) {
+        let Ok(client) = self.client(name) else {
+            return;
+        };
+        let Some(index) = client.current() else {
+            return;
+        };
+        let closing = client
+            .with_current(|c| c.local_close == Some(LocalClose::Fin) && c.ended.is_none())
+            .unwrap_or(false);
+        if closing {
+            let deadline = Instant::now() + std::time::Duration::from_secs(2);
+            let _ = client
+                .wait_for(deadline, |state| {
+                    state
+                        .connections
+                        .get(index as usize)
+                        .and_then(|c| c.ended.as_ref().map(|_| ()))
+                })
+                .await;
+        }
+    }
+
     pub(super) async fn ensure_open(&mut self, name: &str) -> Result<(), StepError> {
         if !self.client(name)?.is_open() {
-            self.open(name).await?;
+            let node = self.spec(name)?.node.clone();
+            self.open(name, node.as_deref()).await?;
         }
         Ok(())
     }
@@ -148,7 +186,7 @@ impl<T: Target> ScenarioRun<'_, T> {
             }
             None => bytes,
         };
-        let index = self.open(name).await?;
+        let index = self.open(name, spec.node.as_deref()).await?;
         let client = self.client(name)?;
         client.send_bytes(bytes, summary).await?;
         let explicit = details.and_then(|d| d.expect.as_ref());

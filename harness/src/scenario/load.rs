@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::model::{ClientSpec, Outcome, Scenario, Step};
+use super::model::{Capability, ClientSpec, Outcome, Scenario, Step};
 use super::values::{parse_hex, ValueError};
 
 /// A scenario read and checked, with where it came from.
@@ -186,11 +186,28 @@ fn check(scenario: &Scenario) -> Result<(), (u32, u32, String)> {
     }
     for (name, client) in &scenario.clients {
         check_client(name, client).map_err(top)?;
+        check_node(scenario, name, client.node.as_deref()).map_err(top)?;
+    }
+    if scenario.nodes.len() > 1 && !scenario.requires.contains(&Capability::SecondNode) {
+        return Err(top(
+            "a scenario with several `nodes` must declare `requires: [second_node]`".into(),
+        ));
     }
     for step in &scenario.steps {
         check_step(scenario, &step.value).map_err(|message| (step.line, step.column, message))?;
     }
     Ok(())
+}
+
+/// A client's `node` must be one of the scenario's `nodes`.
+fn check_node(scenario: &Scenario, name: &str, node: Option<&str>) -> Result<(), String> {
+    match node {
+        Some(node) if !scenario.nodes.iter().any(|n| n == node) => Err(format!(
+            "client `{name}`: node `{node}` is not one of the scenario's `nodes` ({})",
+            scenario.nodes.join(", ")
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn check_client(name: &str, client: &ClientSpec) -> Result<(), String> {
@@ -236,6 +253,7 @@ fn check_step(scenario: &Scenario, step: &Step) -> Result<(), String> {
             super::model::ConnectStep::Full(details) => {
                 client(&details.client)?;
                 check_client(&details.client, &details.overrides)?;
+                check_node(scenario, &details.client, details.overrides.node.as_deref())?;
                 if let Some(outcome) = &details.expect {
                     check_outcome(outcome)?;
                 }

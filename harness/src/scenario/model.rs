@@ -32,6 +32,12 @@ pub struct Scenario {
     /// Broker capabilities the scenario needs; a broker without one gets `skip`.
     #[serde(default)]
     pub requires: Vec<Capability>,
+    /// The broker nodes taking part, by name (`[a, b]`), for bridged or
+    /// clustered targets; a client picks one with `node`. Absent: one node.
+    /// Two or more need `requires: [second_node]`; the target's first
+    /// endpoint is the first node, its second endpoint the second.
+    #[serde(default)]
+    pub nodes: Vec<String>,
     /// The clients taking part, by name.
     pub clients: BTreeMap<String, ClientSpec>,
     /// What happens, in order.
@@ -66,6 +72,10 @@ pub enum Capability {
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSpec {
+    /// The node (one of the scenario's `nodes`) the client connects to;
+    /// default: the first.
+    #[serde(default)]
+    pub node: Option<String>,
     /// Client identifier; `{ns}` expands to the run's unique namespace.
     /// Default: `{ns}-<client name>`. An empty string asks the broker to assign one.
     #[serde(default)]

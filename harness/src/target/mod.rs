@@ -4,8 +4,19 @@
 //! - [`EmbeddedTarget`]: the reference broker in this process over
 //!   in-memory streams, one fresh broker per scenario run, in virtual time.
 //! - [`TcpTarget`]: a broker at `tcp://HOST:PORT`, in real time.
+//! - [`profile`]: a broker the harness starts from a checked-in target
+//!   profile (`targets/NAME.yaml`), then tests over TCP ([`launched`]).
+//! - `container` (cargo feature `containers`, on by default): a container
+//!   profile's image, or `--container IMAGE[:TAG]`, run through
+//!   testcontainers, then tested over TCP.
+//! - [`shard`]: one deterministic part of a run (`--shard K/N`).
 
+#[cfg(feature = "containers")]
+pub mod container;
 mod embedded;
+pub mod launched;
+pub mod profile;
+pub mod shard;
 mod tcp;
 
 use std::collections::BTreeSet;
@@ -25,6 +36,30 @@ pub trait Target: Send + Sync + std::fmt::Debug {
     /// A new network connection, not yet speaking MQTT.
     fn connect(&self) -> impl Future<Output = io::Result<Box<dyn Transport>>> + Send;
 
+    /// A new network connection to node `node` (0-based, in the order of a
+    /// scenario's `nodes`). Single-node targets have node 0 only.
+    fn connect_node(
+        &self,
+        node: usize,
+    ) -> impl Future<Output = io::Result<Box<dyn Transport>>> + Send {
+        async move {
+            if node == 0 {
+                self.connect().await
+            } else {
+                Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("the target has no node {}", node + 1),
+                ))
+            }
+        }
+    }
+
+    /// How many nodes (endpoints) the target offers; two or more give it
+    /// the `second_node` capability.
+    fn nodes(&self) -> usize {
+        1
+    }
+
     /// What the report says about the target.
     fn info(&self) -> TargetInfo;
 
@@ -42,7 +77,7 @@ pub trait Target: Send + Sync + std::fmt::Debug {
 /// Why a target cannot be used at all.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("`{address}` is not a broker address: {reason} (expected tcp://HOST:PORT)")]
+    #[error("`{address}` is not a broker address: {reason} (expected tcp://HOST:PORT or ws://HOST:PORT/PATH, comma-separated for several nodes)")]
     InvalidAddress { address: String, reason: String },
     #[error("cannot resolve `{address}`: {source}")]
     Resolve {

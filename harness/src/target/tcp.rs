@@ -1,33 +1,54 @@
-//! A broker reached over TCP, in real time.
+//! A broker reached over the network, in real time: `tcp://HOST:PORT`, or
+//! `ws://HOST:PORT/PATH` (MQTT over WebSocket, subprotocol `mqtt`). Several
+//! comma-separated addresses make a multi-node target (the bridged
+//! profiles): the first is node A, the second node B.
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
+use lastwill_broker::bridge::BridgeStream;
+use lastwill_broker::server::ws;
 use lastwill_report::TargetInfo;
 use tokio::net::TcpStream;
 
 use super::{Target, TargetError};
 use crate::client::Transport;
 
-/// `tcp://HOST:PORT`, resolved once when the run starts.
+/// One or more broker endpoints, resolved once when the run starts.
 #[derive(Clone, Debug)]
 pub struct TcpTarget {
     address: String,
-    addrs: Vec<SocketAddr>,
+    nodes: Vec<Endpoint>,
 }
 
-impl TcpTarget {
-    /// Parses and resolves `tcp://HOST:PORT` (blocking: call it before the
-    /// run, not on a runtime thread).
-    pub fn resolve(address: &str) -> Result<Self, TargetError> {
+/// One node's address.
+#[derive(Clone, Debug)]
+struct Endpoint {
+    address: String,
+    addrs: Vec<SocketAddr>,
+    /// `ws://...` for a WebSocket endpoint.
+    ws_url: Option<String>,
+}
+
+impl Endpoint {
+    fn resolve(address: &str) -> Result<Self, TargetError> {
         let invalid = |reason: &str| TargetError::InvalidAddress {
             address: address.to_owned(),
             reason: reason.to_owned(),
         };
-        let rest = address
-            .strip_prefix("tcp://")
-            .ok_or_else(|| invalid("only tcp:// is supported so far"))?;
-        let host_port = rest.trim_end_matches('/');
+        let (host_port, ws_url) = if let Some(rest) = address.strip_prefix("tcp://") {
+            (rest.trim_end_matches('/'), None)
+        } else if let Some(rest) = address.strip_prefix("ws://") {
+            let host_port = rest.split('/').next().unwrap_or(rest);
+            let url = if rest.contains('/') {
+                address.to_owned()
+            } else {
+                format!("{address}/")
+            };
+            (host_port, Some(url))
+        } else {
+            return Err(invalid("only tcp:// and ws:// are supported so far"));
+        };
         let (host, port) = host_port
             .rsplit_once(':')
             .ok_or_else(|| invalid("no port"))?;
@@ -53,32 +74,27 @@ impl TcpTarget {
         Ok(Self {
             address: address.to_owned(),
             addrs,
+            ws_url,
         })
     }
 
-    /// A target for an address already known, e.g. a test broker on port 0.
-    pub fn from_addr(addr: SocketAddr) -> Self {
+    fn tcp(addr: SocketAddr) -> Self {
         Self {
             address: format!("tcp://{addr}"),
             addrs: vec![addr],
+            ws_url: None,
         }
     }
 
-    pub fn address(&self) -> &str {
-        &self.address
-    }
-}
-
-impl Target for TcpTarget {
-    /// Tries each resolved address in turn; the error names the target.
-    async fn connect(&self) -> io::Result<Box<dyn Transport>> {
+    /// Tries each resolved address in turn; the error names the endpoint.
+    async fn tcp_stream(&self) -> io::Result<TcpStream> {
         let mut last = None;
         for addr in &self.addrs {
             match TcpStream::connect(addr).await {
                 Ok(stream) => {
                     // Packets go out as the scenario writes them, not batched.
                     let _ = stream.set_nodelay(true);
-                    return Ok(Box::new(stream));
+                    return Ok(stream);
                 }
                 Err(error) => last = Some(error),
             }
@@ -88,6 +104,89 @@ impl Target for TcpTarget {
             error.kind(),
             format!("cannot connect to {}: {error}", self.address),
         ))
+    }
+
+    async fn connect(&self) -> io::Result<Box<dyn Transport>> {
+        let stream = self.tcp_stream().await?;
+        match &self.ws_url {
+            None => Ok(Box::new(stream)),
+            Some(url) => {
+                let ws = ws::connect(stream, url).await.map_err(|e| {
+                    io::Error::new(e.kind(), format!("WebSocket handshake with {url}: {e}"))
+                })?;
+                Ok(Box::new(ws))
+            }
+        }
+    }
+}
+
+impl TcpTarget {
+    /// Parses and resolves `tcp://HOST:PORT` or `ws://HOST:PORT/PATH`, or
+    /// several of them separated by commas (one per node). Blocking: call
+    /// it before the run, not on a runtime thread.
+    pub fn resolve(address: &str) -> Result<Self, TargetError> {
+        let nodes = address
+            .split(',')
+            .map(|a| Endpoint::resolve(a.trim()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            address: address.to_owned(),
+            nodes,
+        })
+    }
+
+    /// A target for an address already known, e.g. a test broker on port 0.
+    pub fn from_addr(addr: SocketAddr) -> Self {
+        Self::from_addrs(&[addr])
+    }
+
+    /// One TCP node per address, in order (a launched multi-node profile).
+    pub fn from_addrs(addrs: &[SocketAddr]) -> Self {
+        let nodes: Vec<Endpoint> = addrs.iter().map(|a| Endpoint::tcp(*a)).collect();
+        let address = nodes
+            .iter()
+            .map(|n| n.address.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        Self { address, nodes }
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// A connection to the first node as a bridge stream (`lastwill broker
+    /// --bridge`).
+    pub async fn dial_stream(&self) -> io::Result<Box<dyn BridgeStream>> {
+        let node = self
+            .nodes
+            .first()
+            .ok_or_else(|| io::Error::other("no address"))?;
+        let stream = node.tcp_stream().await?;
+        match &node.ws_url {
+            None => Ok(Box::new(stream)),
+            Some(url) => Ok(Box::new(ws::connect(stream, url).await?)),
+        }
+    }
+}
+
+impl Target for TcpTarget {
+    async fn connect(&self) -> io::Result<Box<dyn Transport>> {
+        self.connect_node(0).await
+    }
+
+    async fn connect_node(&self, node: usize) -> io::Result<Box<dyn Transport>> {
+        match self.nodes.get(node) {
+            Some(endpoint) => endpoint.connect().await,
+            None => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} has no node {}", self.address, node + 1),
+            )),
+        }
+    }
+
+    fn nodes(&self) -> usize {
+        self.nodes.len()
     }
 
     fn info(&self) -> TargetInfo {
@@ -112,8 +211,18 @@ mod tests {
     #[test]
     fn addresses_parse_or_say_why_not() {
         let target = TcpTarget::resolve("tcp://127.0.0.1:1883").expect("valid");
-        assert_eq!(target.addrs, ["127.0.0.1:1883".parse().expect("addr")]);
+        assert_eq!(
+            target.nodes[0].addrs,
+            ["127.0.0.1:1883".parse().expect("addr")]
+        );
         assert!(TcpTarget::resolve("tcp://[::1]:1884").is_ok());
+        let ws = TcpTarget::resolve("ws://127.0.0.1:8080/mqtt").expect("ws");
+        assert_eq!(
+            ws.nodes[0].ws_url.as_deref(),
+            Some("ws://127.0.0.1:8080/mqtt")
+        );
+        let two = TcpTarget::resolve("tcp://127.0.0.1:1,tcp://127.0.0.1:2").expect("two");
+        assert_eq!(two.nodes(), 2);
         for bad in [
             "127.0.0.1:1883",
             "tcp://127.0.0.1",

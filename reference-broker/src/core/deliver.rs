@@ -29,7 +29,7 @@ impl Broker {
         let will = message.origin == Origin::Will;
         let targets: Vec<(String, Delivery)> = self
             .sessions
-            .iter()
+            .subscribers()
             .filter_map(|s| {
                 let own = message.publisher.as_deref() == Some(s.client_id.as_str())
                     && !(will && faults.contains(Fault::NoLocalIgnoredForWills));
@@ -204,6 +204,7 @@ impl Broker {
             .copied();
         let mut codes = Vec::with_capacity(subscribe.subscriptions.len());
         let mut retained = Vec::new();
+        self.sessions.mark_subscriber(&client_id);
         for sub in subscribe.subscriptions {
             if version.is_v5() && is_shared_filter(&sub.filter) {
                 codes.push(ReasonCode::SHARED_SUBSCRIPTIONS_NOT_SUPPORTED);

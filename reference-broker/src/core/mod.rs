@@ -22,6 +22,8 @@ mod will;
 
 use std::collections::BTreeMap;
 
+use bytes::BytesMut;
+
 use lastwill_codec::{decode, Limits, Packet};
 
 use self::close_cause::CloseCause;
@@ -44,7 +46,10 @@ pub struct Broker {
     config: BrokerConfig,
     next_connection: u64,
     next_assigned_id: u64,
-    connections: BTreeMap<ConnectionId, Connection>,
+    /// Boxed: a `Connection` is some 600 bytes (its will inline), and B-tree
+    /// nodes filled in id order stay about half full, so inline values
+    /// would cost twice their size per connection.
+    connections: BTreeMap<ConnectionId, Box<Connection>>,
     sessions: SessionStore,
     wills: WillScheduler,
     retained: RetainedStore,
@@ -89,7 +94,7 @@ impl Broker {
             self.out.close(id);
             return id;
         }
-        let mut connection = Connection::new();
+        let mut connection = Box::new(Connection::new());
         connection.timers.set(
             SessionTimer::ConnectTimeout,
             now + self.config.connect_timeout,
@@ -114,6 +119,10 @@ impl Broker {
                 return;
             };
             if c.read_buf.is_empty() {
+                // Everything read was handled: free the buffer rather than
+                // keep its capacity for a connection that may now be idle
+                // for hours (the next bytes allocate what they need).
+                c.read_buf = BytesMut::new();
                 return;
             }
             let before_connect = c.phase == Phase::AwaitingConnect;

@@ -1,7 +1,7 @@
 //! Sessions keyed by Client Identifier: subscriptions, messages owed, QoS
 //! flows, and when an offline session ends.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::message::Outgoing;
 use super::qos::{InboundFlows, OutboundFlows};
@@ -74,24 +74,50 @@ impl Session {
 
 #[derive(Debug, Default)]
 pub(crate) struct SessionStore {
-    sessions: BTreeMap<String, Session>,
+    /// Boxed for the reason `Broker::connections` is.
+    sessions: BTreeMap<String, Box<Session>>,
+    /// Client Identifiers of the sessions that may hold subscriptions: every
+    /// session with one is here (a superset: unsubscribing does not take a
+    /// session out), so routing a message visits these rather than every
+    /// session. Without it a storm of N wills among N sessions costs N².
+    subscribers: BTreeSet<String>,
 }
 
 impl SessionStore {
     pub fn get(&self, client_id: &str) -> Option<&Session> {
-        self.sessions.get(client_id)
+        self.sessions.get(client_id).map(|s| &**s)
     }
 
     pub fn get_mut(&mut self, client_id: &str) -> Option<&mut Session> {
-        self.sessions.get_mut(client_id)
+        self.sessions.get_mut(client_id).map(|s| &mut **s)
     }
 
     pub fn insert(&mut self, session: Session) {
-        self.sessions.insert(session.client_id.clone(), session);
+        if !session.subscriptions.is_empty() {
+            self.subscribers.insert(session.client_id.clone());
+        }
+        self.sessions
+            .insert(session.client_id.clone(), Box::new(session));
     }
 
     pub fn remove(&mut self, client_id: &str) -> Option<Session> {
-        self.sessions.remove(client_id)
+        self.subscribers.remove(client_id);
+        self.sessions.remove(client_id).map(|s| *s)
+    }
+
+    /// Records that `client_id`'s session is about to hold subscriptions.
+    pub fn mark_subscriber(&mut self, client_id: &str) {
+        if !self.subscribers.contains(client_id) {
+            self.subscribers.insert(client_id.to_owned());
+        }
+    }
+
+    /// The sessions that may hold subscriptions, in Client Identifier order
+    /// (the order of [`iter`](Self::iter)).
+    pub fn subscribers(&self) -> impl Iterator<Item = &Session> {
+        self.subscribers
+            .iter()
+            .filter_map(|client_id| self.get(client_id))
     }
 
     pub fn contains(&self, client_id: &str) -> bool {
@@ -99,7 +125,7 @@ impl SessionStore {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Session> {
-        self.sessions.values()
+        self.sessions.values().map(|s| &**s)
     }
 
     pub fn len(&self) -> usize {

@@ -1,14 +1,15 @@
-//! Per-connection tasks. They only move bytes: the reader reports what
-//! arrives and how the stream ended, the writer writes and closes when told.
-//! Every decision is the core's.
+//! Per-connection tasks. They only move bytes: each reports what arrives and
+//! how the stream ended, and writes and closes when told. Every decision is
+//! the core's.
 
 use std::fmt;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
+use super::outbound::OutboundReceiver;
 use crate::core::event::TransportClose;
 use crate::time::ConnectionId;
 
@@ -60,48 +61,101 @@ pub(super) async fn accept_loop(listener: TcpListener, tx: mpsc::UnboundedSender
     }
 }
 
-/// Reads until EOF or error. EOF (`Ok(0)`) is the peer's FIN; an error is
-/// a reset or another transport failure, which the core treats alike for
-/// wills but reports differently.
-pub(super) async fn read_loop(
-    conn: ConnectionId,
-    mut read: ReadHalf<BoxedStream>,
-    tx: mpsc::UnboundedSender<Inbound>,
-) {
-    let mut buf = BytesMut::with_capacity(8 * 1024);
-    loop {
-        buf.reserve(8 * 1024);
-        let message = match read.read_buf(&mut buf).await {
-            Ok(0) => Inbound::Closed(conn, TransportClose::PeerClosed),
-            Ok(_) => Inbound::Bytes(conn, buf.split().freeze()),
-            Err(_) => Inbound::Closed(conn, TransportClose::Error),
-        };
-        let done = matches!(message, Inbound::Closed(..));
-        if tx.send(message).is_err() || done {
-            return;
+/// Read buffer sizes of a connection: the first, and the most it grows to.
+const MIN_READ_CHUNK: usize = 256;
+const MAX_READ_CHUNK: usize = 64 * 1024;
+
+/// Bytes written with one write call at most, when packets queue up.
+const MAX_WRITE_BATCH: usize = 64 * 1024;
+
+/// `first`, `next` and whatever else is queued, up to [`MAX_WRITE_BATCH`],
+/// as one buffer: a storm of wills to one subscriber then costs one write
+/// per batch rather than one per will. Whether a `Close` ended the batch.
+fn batch(first: Bytes, next: Outbound, rx: &mut OutboundReceiver) -> (Bytes, bool) {
+    let mut batch = BytesMut::from(&first[..]);
+    let mut next = Some(next);
+    while let Some(item) = next.take() {
+        match item {
+            Outbound::Bytes(bytes) => batch.extend_from_slice(&bytes),
+            Outbound::Close => return (batch.freeze(), true),
         }
+        if batch.len() >= MAX_WRITE_BATCH {
+            break;
+        }
+        next = rx.try_recv();
     }
+    (batch.freeze(), false)
 }
 
-/// Writes what the driver sends, in order, until told to close or the
-/// driver goes away. A write error is reported as a transport error.
-pub(super) async fn write_loop(
+/// Serves one connection in one task: reports what arrives and how the
+/// stream ended, and writes what the driver queues, in order, until told to
+/// close or the driver goes away. One task rather than a reader and a writer
+/// over a split stream: half the tasks and no lock per idle connection.
+///
+/// Reading stops at EOF (`Ok(0)`, the peer's FIN) or an error (a reset or
+/// another transport failure, which the core treats alike for wills but
+/// reports differently); writing goes on until `Close`. A write error is
+/// reported as a transport error. While a write is blocked (a peer that
+/// does not read) the connection is not read either.
+pub(super) async fn serve(
     conn: ConnectionId,
-    mut write: WriteHalf<BoxedStream>,
-    mut rx: mpsc::UnboundedReceiver<Outbound>,
+    mut stream: BoxedStream,
+    mut rx: OutboundReceiver,
     tx: mpsc::UnboundedSender<Inbound>,
 ) {
-    while let Some(message) = rx.recv().await {
-        match message {
-            Outbound::Bytes(bytes) => {
-                if write.write_all(&bytes).await.is_err() {
-                    let _ = tx.send(Inbound::Closed(conn, TransportClose::Error));
+    // An idle connection holds only a small buffer; one whose reads fill it
+    // gets a larger one, up to MAX_READ_CHUNK.
+    let mut chunk = MIN_READ_CHUNK;
+    let mut buf = BytesMut::new();
+    let mut reading = true;
+    loop {
+        if reading {
+            buf.reserve(chunk);
+        }
+        let capacity = buf.capacity() - buf.len();
+        tokio::select! {
+            read = stream.read_buf(&mut buf), if reading => {
+                let message = match read {
+                    Ok(0) => Inbound::Closed(conn, TransportClose::PeerClosed),
+                    Ok(read) => {
+                        if read == capacity {
+                            chunk = (chunk * 2).min(MAX_READ_CHUNK);
+                        }
+                        Inbound::Bytes(conn, buf.split().freeze())
+                    }
+                    Err(_) => Inbound::Closed(conn, TransportClose::Error),
+                };
+                if matches!(message, Inbound::Closed(..)) {
+                    reading = false;
+                    buf = BytesMut::new();
+                }
+                if tx.send(message).is_err() {
                     return;
                 }
             }
-            Outbound::Close => break,
+            item = rx.recv() => match item {
+                Some(Outbound::Bytes(first)) => {
+                    let (written, close) = match rx.try_recv() {
+                        None => (stream.write_all(&first).await, false),
+                        Some(next) => {
+                            let (batch, close) = batch(first, next, &mut rx);
+                            (stream.write_all(&batch).await, close)
+                        }
+                    };
+                    if written.is_err() {
+                        if reading {
+                            let _ = tx.send(Inbound::Closed(conn, TransportClose::Error));
+                        }
+                        return;
+                    }
+                    if close {
+                        break;
+                    }
+                }
+                Some(Outbound::Close) | None => break,
+            },
         }
     }
-    let _ = write.flush().await;
-    let _ = write.shutdown().await;
+    let _ = stream.flush().await;
+    let _ = stream.shutdown().await;
 }

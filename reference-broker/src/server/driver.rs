@@ -1,5 +1,5 @@
 //! The task that owns the core: it turns task reports into `handle_*` calls
-//! and the core's actions into messages to writer tasks.
+//! and the core's actions into messages to connection tasks.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -8,13 +8,14 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::connection::{read_loop, write_loop, Inbound, Outbound};
+use super::connection::{serve, Inbound, Outbound};
+use super::outbound::{outbound_queue, OutboundSender};
 use crate::config::BrokerConfig;
 use crate::core::event::{Action, BrokerEvent};
 use crate::core::Broker;
 use crate::time::{ConnectionId, Timestamp};
 
-/// How long shutdown waits for writers to flush the final packets.
+/// How long shutdown waits for connection tasks to flush the final packets.
 const SHUTDOWN_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Milliseconds since the server started, from `tokio::time` (pausable).
@@ -39,6 +40,16 @@ impl Clock {
         Timestamp(u64::try_from(micros.div_ceil(1000)).unwrap_or(u64::MAX))
     }
 
+    /// Rounded down, for deciding which deadlines have passed: with
+    /// [`now`](Self::now) a deadline one millisecond after the one the
+    /// driver woke for could fire up to a millisecond early (1,000 silent
+    /// clients' keep-alive wills showed it). Every deadline at or before
+    /// this one has really passed.
+    pub fn now_expired(&self) -> Timestamp {
+        let millis = self.start.elapsed().as_millis();
+        Timestamp(u64::try_from(millis).unwrap_or(u64::MAX))
+    }
+
     pub fn instant(&self, at: Timestamp) -> Instant {
         self.start + Duration::from_millis(at.0)
     }
@@ -46,9 +57,9 @@ impl Clock {
 
 #[derive(Debug)]
 struct ConnectionHandle {
-    outbound: mpsc::UnboundedSender<Outbound>,
-    reader: JoinHandle<()>,
-    writer: JoinHandle<()>,
+    outbound: OutboundSender,
+    /// The connection's task ([`serve`]).
+    task: JoinHandle<()>,
 }
 
 #[derive(Debug)]
@@ -56,10 +67,13 @@ pub(super) struct Driver {
     broker: Broker,
     clock: Clock,
     connections: HashMap<ConnectionId, ConnectionHandle>,
-    /// Cloned into every reader and writer task.
+    /// Cloned into every connection task.
     inbound_tx: mpsc::UnboundedSender<Inbound>,
     /// Writers of closed connections, still flushing.
     closing: Vec<JoinHandle<()>>,
+    /// `closing` is pruned when it has doubled since the last pruning, so a
+    /// storm of closes costs N, not N².
+    closing_pruned_at: usize,
 }
 
 impl Driver {
@@ -74,6 +88,7 @@ impl Driver {
             connections: HashMap::new(),
             inbound_tx,
             closing: Vec::new(),
+            closing_pruned_at: 0,
         }
     }
 
@@ -81,8 +96,10 @@ impl Driver {
         self.broker.poll_timeout().map(|at| self.clock.instant(at))
     }
 
+    /// Called once the earliest deadline has passed (`sleep_until` its
+    /// instant), so [`Clock::now_expired`] is at or after it.
     pub fn on_timer(&mut self) {
-        self.broker.handle_timeout(self.clock.now());
+        self.broker.handle_timeout(self.clock.now_expired());
     }
 
     pub fn on_inbound(&mut self, message: Inbound) {
@@ -91,18 +108,10 @@ impl Driver {
             Inbound::Accepted(stream, peer) => {
                 let conn = self.broker.handle_connection_opened(now);
                 tracing::debug!("{conn} accepted from {peer}");
-                let (read, write) = tokio::io::split(stream);
-                let (outbound, rx) = mpsc::unbounded_channel();
-                let reader = tokio::spawn(read_loop(conn, read, self.inbound_tx.clone()));
-                let writer = tokio::spawn(write_loop(conn, write, rx, self.inbound_tx.clone()));
-                self.connections.insert(
-                    conn,
-                    ConnectionHandle {
-                        outbound,
-                        reader,
-                        writer,
-                    },
-                );
+                let (outbound, rx) = outbound_queue();
+                let task = tokio::spawn(serve(conn, stream, rx, self.inbound_tx.clone()));
+                self.connections
+                    .insert(conn, ConnectionHandle { outbound, task });
             }
             Inbound::Bytes(conn, bytes) => self.broker.handle_bytes(conn, &bytes, now),
             Inbound::Closed(conn, cause) => {
@@ -117,19 +126,21 @@ impl Driver {
             match action {
                 Action::Send { conn, bytes } => {
                     if let Some(handle) = self.connections.get(&conn) {
-                        let _ = handle.outbound.send(Outbound::Bytes(bytes));
+                        handle.outbound.send(Outbound::Bytes(bytes));
                     }
                 }
                 Action::Close { conn } => {
                     if let Some(handle) = self.connections.remove(&conn) {
-                        let _ = handle.outbound.send(Outbound::Close);
-                        handle.reader.abort();
-                        self.closing.push(handle.writer);
+                        handle.outbound.send(Outbound::Close);
+                        self.closing.push(handle.task);
                     }
                 }
             }
         }
-        self.closing.retain(|writer| !writer.is_finished());
+        if self.closing.len() > 2 * self.closing_pruned_at.max(32) {
+            self.closing.retain(|writer| !writer.is_finished());
+            self.closing_pruned_at = self.closing.len();
+        }
         while let Some(event) = self.broker.poll_event() {
             log_event(&event);
         }
@@ -141,9 +152,8 @@ impl Driver {
         self.broker.handle_shutdown(self.clock.now());
         self.drain();
         for (_, handle) in self.connections.drain() {
-            let _ = handle.outbound.send(Outbound::Close);
-            handle.reader.abort();
-            self.closing.push(handle.writer);
+            handle.outbound.send(Outbound::Close);
+            self.closing.push(handle.task);
         }
         let writers = std::mem::take(&mut self.closing);
         let flush = async {

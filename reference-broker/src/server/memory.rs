@@ -56,6 +56,24 @@ impl MemoryConnector {
             })?;
         Ok(client)
     }
+
+    /// Hands the server a connection accepted elsewhere (a WebSocket from
+    /// [`WsListener`](super::ws::WsListener)), served like an accepted
+    /// socket. Fails with `ConnectionRefused` once the server has stopped.
+    pub fn accept_stream(
+        &self,
+        stream: impl AsyncRead + AsyncWrite + Send + Unpin + std::fmt::Debug + 'static,
+        label: String,
+    ) -> io::Result<()> {
+        self.inbound
+            .send(Inbound::Accepted(Box::new(stream), label))
+            .map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::ConnectionRefused,
+                    "the broker is not running",
+                )
+            })
+    }
 }
 
 /// Two connected ends sharing one reset flag.

@@ -1,8 +1,8 @@
 //! The tokio shell around [`Broker`](crate::Broker), in the shape of
-//! mini-redis: an accept task per listener, a reader and a writer task per
-//! connection, and one task (the one running [`Server::run`]) that owns the
-//! core, feeds it what the others report, carries out its actions, and
-//! sleeps until its next deadline.
+//! mini-redis: an accept task per listener, one task per connection
+//! (reading and writing), and one task (the one running [`Server::run`])
+//! that owns the core, feeds it what the others report, carries out its
+//! actions, and sleeps until its next deadline.
 //!
 //! Besides TCP listeners, a server accepts in-memory connections from a
 //! [`MemoryConnector`] ([`Server::memory_connector`], or [`bind_memory`] for
@@ -12,6 +12,8 @@
 mod connection;
 mod driver;
 mod memory;
+mod outbound;
+pub mod ws;
 
 use std::future::Future;
 use std::io;
@@ -99,21 +101,49 @@ impl Server {
         }
         let mut driver = Driver::new(self.broker, clock, inbound_tx);
         tokio::pin!(shutdown);
+        // `poll_timeout` looks at every connection, so computing the next
+        // deadline after every message would make a storm of N closes cost
+        // N². It is computed after each batch of queued messages, and while
+        // messages keep coming at most once per DEADLINE_REFRESH: a deadline
+        // is then acted on at most that much late, never early.
+        let mut deadline = driver.next_deadline();
+        let mut computed_at = tokio::time::Instant::now();
         loop {
-            let deadline = driver.next_deadline();
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
-                Some(message) = inbound_rx.recv() => driver.on_inbound(message),
-                () = sleep_until(deadline) => driver.on_timer(),
+                Some(message) = inbound_rx.recv() => {
+                    driver.on_inbound(message);
+                    driver.drain();
+                    for _ in 1..INBOUND_BATCH {
+                        let Ok(message) = inbound_rx.try_recv() else {
+                            break;
+                        };
+                        driver.on_inbound(message);
+                        driver.drain();
+                    }
+                }
+                () = sleep_until(deadline) => {
+                    driver.on_timer();
+                    driver.drain();
+                }
             }
-            driver.drain();
+            if inbound_rx.is_empty() || computed_at.elapsed() >= DEADLINE_REFRESH {
+                deadline = driver.next_deadline();
+                computed_at = tokio::time::Instant::now();
+            }
         }
         accept_tasks.abort_all();
         driver.shutdown().await;
         Ok(())
     }
 }
+
+/// Inbound messages handled in one turn of the server loop at most.
+const INBOUND_BATCH: usize = 1024;
+
+/// How stale the next deadline may get while inbound messages keep coming.
+const DEADLINE_REFRESH: std::time::Duration = std::time::Duration::from_millis(1);
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     match deadline {

@@ -1,0 +1,366 @@
+//! Brokers the harness starts and stops itself: `lastwill fuzz --target
+//! reference|mosquitto` originally; target profiles launch through
+//! [`LaunchSpec::Command`].
+//!
+//! [`LaunchedBroker::start`] spawns the process on a free loopback port,
+//! copies its stdout and stderr line by line into a log file (and keeps the
+//! last lines in memory for reports), and returns once the broker answers an
+//! MQTT CONNECT with CONNACK. [`LaunchedBroker::stop`] sends SIGTERM, waits a
+//! little, then kills; dropping the value kills the child, so a test that
+//! fails half-way leaves no broker behind.
+//!
+//! Decisions:
+//! - The reference broker is started with `--listen 127.0.0.1:0` and its
+//!   first stdout line (`listening tcp://127.0.0.1:PORT`) gives the port, so
+//!   there is no race for a port. mosquitto cannot do that: a port is picked
+//!   by binding `127.0.0.1:0` and releasing it, then written into a
+//!   generated config (`listener PORT 127.0.0.1`, `allow_anonymous true`).
+//! - Readiness is an MQTT exchange, not a log line: some brokers log
+//!   before they listen.
+//! - SIGTERM goes through the `kill` command, because the workspace forbids
+//!   `unsafe` and has no libc binding.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Lines of the broker's output kept in memory for [`LaunchedBroker::log_tail`].
+const TAIL_LINES: usize = 200;
+
+/// Which broker to start.
+#[derive(Clone, Debug)]
+pub enum LaunchSpec {
+    /// `PROGRAM broker --listen 127.0.0.1:0 ARGS...`: the reference broker,
+    /// PROGRAM being a `lastwill` executable.
+    Reference { program: PathBuf, args: Vec<String> },
+    /// `PROGRAM -c CONFIG ARGS...` with a generated config.
+    Mosquitto { program: PathBuf, args: Vec<String> },
+    /// `PROGRAM ARGS...` (in `dir` when given), listening on `port` on
+    /// loopback: the caller picked the port (see [`free_port`]) and wrote it
+    /// into the arguments or a config file. Target profiles use this.
+    Command {
+        program: PathBuf,
+        args: Vec<String>,
+        port: u16,
+        dir: Option<PathBuf>,
+        env: Vec<(String, String)>,
+    },
+}
+
+impl LaunchSpec {
+    /// A short name for reports: `reference` or `mosquitto`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Reference { .. } => "reference",
+            Self::Mosquitto { .. } => "mosquitto",
+            Self::Command { .. } => "command",
+        }
+    }
+}
+
+/// Why a broker could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("cannot start `{program}`: {source}")]
+    Spawn {
+        program: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the broker did not become ready within {seconds} s: {reason}\n{tail}")]
+    NotReady {
+        seconds: u64,
+        reason: String,
+        tail: String,
+    },
+}
+
+/// A broker process the harness owns.
+#[derive(Debug)]
+pub struct LaunchedBroker {
+    child: Child,
+    address: SocketAddr,
+    name: &'static str,
+    tail: Arc<Mutex<VecDeque<String>>>,
+    exited: Option<ExitStatus>,
+}
+
+impl LaunchedBroker {
+    /// Starts the broker, logging to `log` (created or truncated), and waits
+    /// up to `ready_within` until it answers CONNECT.
+    pub fn start(
+        spec: &LaunchSpec,
+        log: &Path,
+        ready_within: Duration,
+    ) -> Result<Self, LaunchError> {
+        let write_err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| LaunchError::Write { path, source }
+        };
+        let log_file = File::create(log).map_err(write_err(log))?;
+        let log_file = Arc::new(Mutex::new(log_file));
+        let (mut command, fixed_port) = match spec {
+            LaunchSpec::Reference { program, args } => {
+                let mut command = Command::new(program);
+                command
+                    .args(["broker", "--listen", "127.0.0.1:0"])
+                    .args(args);
+                (command, None)
+            }
+            LaunchSpec::Mosquitto { program, args } => {
+                let port = free_port().map_err(write_err(log))?;
+                let config = log.with_file_name("mosquitto.conf");
+                std::fs::write(
+                    &config,
+                    format!("listener {port} 127.0.0.1\nallow_anonymous true\n"),
+                )
+                .map_err(write_err(&config))?;
+                let mut command = Command::new(program);
+                command.arg("-c").arg(&config).args(args);
+                (command, Some(port))
+            }
+            LaunchSpec::Command {
+                program,
+                args,
+                port,
+                dir,
+                env,
+            } => {
+                let mut command = Command::new(program);
+                command.args(args).envs(env.iter().map(|(k, v)| (k, v)));
+                if let Some(dir) = dir {
+                    command.current_dir(dir);
+                }
+                (command, Some(*port))
+            }
+        };
+        let program = format!("{:?}", command.get_program());
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| LaunchError::Spawn { program, source })?;
+        let tail = Arc::new(Mutex::new(VecDeque::new()));
+        let (first_line, lines) = mpsc::channel();
+        if let Some(out) = child.stdout.take() {
+            copy_lines(
+                out,
+                Arc::clone(&log_file),
+                Arc::clone(&tail),
+                Some(first_line),
+            );
+        }
+        if let Some(err) = child.stderr.take() {
+            copy_lines(err, log_file, Arc::clone(&tail), None);
+        }
+        let mut broker = Self {
+            child,
+            address: SocketAddr::from(([127, 0, 0, 1], fixed_port.unwrap_or(0))),
+            name: spec.name(),
+            tail,
+            exited: None,
+        };
+        let deadline = Instant::now() + ready_within;
+        let not_ready = |broker: &mut Self, reason: String| LaunchError::NotReady {
+            seconds: ready_within.as_secs(),
+            reason,
+            tail: broker.log_tail(20),
+        };
+        if fixed_port.is_none() {
+            let port = loop {
+                match lines.recv_timeout(Duration::from_millis(100)) {
+                    Ok(line) => {
+                        if let Some(port) = listening_port(&line) {
+                            break port;
+                        }
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        return Err(not_ready(
+                            &mut broker,
+                            "it printed no listening line".into(),
+                        ))
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                }
+                if Instant::now() > deadline {
+                    return Err(not_ready(&mut broker, "no listening line".into()));
+                }
+            };
+            broker.address.set_port(port);
+        }
+        loop {
+            if let Some(status) = broker.has_exited() {
+                return Err(not_ready(&mut broker, format!("it exited ({status})")));
+            }
+            match crate::fuzz::health::probe_blocking(broker.address, Duration::from_secs(2)) {
+                Ok(()) => return Ok(broker),
+                Err(reason) if Instant::now() > deadline => {
+                    return Err(not_ready(&mut broker, reason))
+                }
+                Err(_) => thread::sleep(Duration::from_millis(100)),
+            }
+        }
+    }
+
+    /// `tcp://127.0.0.1:PORT`.
+    pub fn address(&self) -> String {
+        format!("tcp://{}", self.address)
+    }
+
+    pub fn socket_addr(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// `reference`, `mosquitto` or `command`.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The operating-system process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The exit status, once the process has ended (without blocking).
+    pub fn has_exited(&mut self) -> Option<ExitStatus> {
+        if self.exited.is_none() {
+            self.exited = self.child.try_wait().ok().flatten();
+        }
+        self.exited
+    }
+
+    /// The last `lines` lines the broker wrote to stdout and stderr.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let tail = self.tail.lock().unwrap_or_else(PoisonError::into_inner);
+        let skip = tail.len().saturating_sub(lines);
+        tail.iter()
+            .skip(skip)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would end it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        if let Ok(status) = self.child.wait() {
+            self.exited = Some(status);
+        }
+    }
+
+    /// SIGTERM, up to `grace` for the process to end, then SIGKILL. Returns
+    /// the exit status.
+    pub fn stop(&mut self, grace: Duration) -> Option<ExitStatus> {
+        if let Some(status) = self.has_exited() {
+            return Some(status);
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if let Some(status) = self.has_exited() {
+                return Some(status);
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        self.kill();
+        self.exited
+    }
+}
+
+impl Drop for LaunchedBroker {
+    fn drop(&mut self) {
+        if self.has_exited().is_none() {
+            self.kill();
+        }
+    }
+}
+
+/// A port the kernel just handed out on loopback (released again, so a
+/// small race with other programs remains).
+pub fn free_port() -> io::Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+fn listening_port(line: &str) -> Option<u16> {
+    let rest = line.trim().strip_prefix("listening tcp://")?;
+    let (_, port) = rest.rsplit_once(':')?;
+    port.parse().ok()
+}
+
+/// A thread copying `from` line by line to the log and the tail; the first
+/// line also goes to `first` (until its receiver is gone).
+fn copy_lines(
+    from: impl io::Read + Send + 'static,
+    log: Arc<Mutex<File>>,
+    tail: Arc<Mutex<VecDeque<String>>>,
+    first: Option<mpsc::Sender<String>>,
+) {
+    let spawned = thread::Builder::new()
+        .name("broker-log".into())
+        .spawn(move || {
+            for line in BufReader::new(from).lines() {
+                let Ok(line) = line else { break };
+                {
+                    let mut file = log.lock().unwrap_or_else(PoisonError::into_inner);
+                    let _ = writeln!(file, "{line}");
+                }
+                if let Some(first) = &first {
+                    let _ = first.send(line.clone());
+                }
+                let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
+                if tail.len() == TAIL_LINES {
+                    tail.pop_front();
+                }
+                tail.push_back(line);
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::warn!("cannot copy the broker's output: {error}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_listening_line_gives_the_port() {
+        assert_eq!(
+            listening_port("listening tcp://127.0.0.1:4242\n"),
+            Some(4242)
+        );
+        assert_eq!(listening_port("listening tcp://[::1]:7"), Some(7));
+        assert_eq!(listening_port("something else"), None);
+    }
+
+    #[test]
+    fn a_missing_program_is_a_spawn_error() {
+        let dir = std::env::temp_dir().join(format!("lw-launch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let spec = LaunchSpec::Mosquitto {
+            program: "/nonexistent/mosquitto".into(),
+            args: Vec::new(),
+        };
+        let error = LaunchedBroker::start(&spec, &dir.join("broker.log"), Duration::from_secs(1))
+            .expect_err("no such program");
+        assert!(matches!(error, LaunchError::Spawn { .. }), "{error}");
+    }
+}

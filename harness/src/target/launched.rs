@@ -1,0 +1,585 @@
+//! A profile's broker, started for one run of the suite: the config written
+//! from its template, the process started on a free loopback port (through
+//! [`crate::launch::LaunchedBroker`], which also keeps its log and checks
+//! readiness with CONNECT/CONNACK and PINGREQ/PINGRESP), its version read,
+//! and the suite's results completed with `skip` for the protocol versions
+//! the profile says the broker does not serve.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use lastwill_report::{ScenarioResult, TargetInfo, Verdict};
+
+use super::profile::{Isolation, LoadedProfile, Placeholders};
+use super::{TargetSpec, TcpTarget};
+use crate::launch::{free_port, LaunchError, LaunchSpec, LaunchedBroker};
+use crate::runner::{run_scenarios, RunOptions};
+use crate::scenario::{LoadedScenario, Version};
+
+/// The log file a launched broker writes, inside the run's working directory.
+pub const LOG_FILE: &str = "broker.log";
+
+/// Attempts at starting a broker: a port picked free can be taken by
+/// another program before the broker binds it.
+const ATTEMPTS: usize = 3;
+
+/// A profile's broker, running.
+#[derive(Debug)]
+pub struct ProfileBroker {
+    pub broker: LaunchedBroker,
+    /// The broker's stdout and stderr.
+    pub log: PathBuf,
+    /// The written config file, if the profile has a template.
+    pub config: Option<PathBuf>,
+    /// The nodes after the first of a multi-node profile, in order; their
+    /// logs are `broker-NAME.log` beside `broker.log` (the first node's).
+    pub others: Vec<LaunchedBroker>,
+}
+
+/// Why a profile's broker could not be started.
+#[derive(Debug, thiserror::Error)]
+#[error("target `{name}`: {source}{hint}")]
+pub struct StartError {
+    pub name: String,
+    #[source]
+    pub source: LaunchError,
+    pub hint: String,
+}
+
+impl ProfileBroker {
+    /// Starts the broker with `work` as its working directory (created if
+    /// needed; the log and config are written there).
+    pub fn start(profile: &LoadedProfile, work: &Path) -> Result<Self, StartError> {
+        Self::start_with_args(profile, work, &[])
+    }
+
+    /// [`Self::start`] with `extra` appended to the profile's arguments
+    /// (`lastwill fuzz --target reference --target-arg=--fault ...`).
+    pub fn start_with_args(
+        profile: &LoadedProfile,
+        work: &Path,
+        extra: &[String],
+    ) -> Result<Self, StartError> {
+        let fail = |source: LaunchError| StartError {
+            name: profile.name().to_owned(),
+            source,
+            hint: profile.install_hint(),
+        };
+        let write_error = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| LaunchError::Write { path, source }
+        };
+        std::fs::create_dir_all(work).map_err(|e| fail(write_error(work)(e)))?;
+        let work = std::fs::canonicalize(work).unwrap_or_else(|_| work.to_path_buf());
+        if !profile.profile.nodes.is_empty() {
+            return start_nodes(profile, &work).map_err(fail);
+        }
+        let log = work.join(LOG_FILE);
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            let port = free_port().map_err(|e| fail(write_error(&work)(e)))?;
+            let values = placeholders(profile, &work, port);
+            let config = match &profile.profile.config {
+                Some(template) => {
+                    let text = values.expand(&template.template.value);
+                    std::fs::write(&values.config, text)
+                        .map_err(|e| fail(write_error(&values.config)(e)))?;
+                    Some(values.config.clone())
+                }
+                None => None,
+            };
+            let spec = LaunchSpec::Command {
+                program: profile.program(&values),
+                args: profile
+                    .profile
+                    .args
+                    .iter()
+                    .map(|a| values.expand(&a.value))
+                    .chain(extra.iter().cloned())
+                    .collect(),
+                port,
+                dir: Some(work.clone()),
+                env: profile
+                    .profile
+                    .env
+                    .iter()
+                    .map(|(k, v)| (k.clone(), values.expand(v)))
+                    .collect(),
+            };
+            match LaunchedBroker::start(&spec, &log, profile.ready_timeout()) {
+                Ok(broker) => {
+                    return Ok(Self {
+                        broker,
+                        log,
+                        config,
+                        others: Vec::new(),
+                    })
+                }
+                // A broker that exited at once may have lost the port race;
+                // one that cannot be spawned or hangs will not do better.
+                Err(error @ LaunchError::NotReady { .. }) => last = Some(error),
+                Err(error) => return Err(fail(error)),
+            }
+        }
+        Err(fail(last.unwrap_or_else(|| LaunchError::NotReady {
+            seconds: 0,
+            reason: "never started".into(),
+            tail: String::new(),
+        })))
+    }
+
+    /// SIGTERM, then SIGKILL after a grace period; true if the broker was
+    /// still running (had not crashed) when asked to stop.
+    pub fn stop(mut self) -> bool {
+        let mut alive = self.broker.has_exited().is_none();
+        // The later nodes first: a bridge's node before the one it bridges to.
+        for mut other in self.others.drain(..).rev() {
+            alive &= other.has_exited().is_none();
+            other.stop(Duration::from_secs(5));
+        }
+        self.broker.stop(Duration::from_secs(5));
+        alive
+    }
+
+    /// Every node's address, in the profile's order.
+    pub fn socket_addrs(&self) -> Vec<std::net::SocketAddr> {
+        std::iter::once(&self.broker)
+            .chain(&self.others)
+            .map(LaunchedBroker::socket_addr)
+            .collect()
+    }
+}
+
+/// A multi-node profile: free ports for every node first (a node's config
+/// may name another's port), then each node started in order and checked
+/// for readiness like a single broker.
+fn start_nodes(profile: &LoadedProfile, work: &Path) -> Result<ProfileBroker, LaunchError> {
+    let nodes = &profile.profile.nodes;
+    let mut last = None;
+    for _ in 0..ATTEMPTS {
+        let write_error = |path: &Path, source| LaunchError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let ports = nodes
+            .iter()
+            .map(|_| free_port())
+            .collect::<Result<Vec<u16>, _>>()
+            .map_err(|e| write_error(work, e))?;
+        let mut started: Vec<LaunchedBroker> = Vec::new();
+        let mut first_config = None;
+        let mut failed = None;
+        for (i, node) in nodes.iter().enumerate() {
+            let mut values = placeholders(profile, work, ports[i]);
+            let template = node.config.as_ref().or(profile.profile.config.as_ref());
+            if let Some(template) = template {
+                values.config = work.join(&template.file.value);
+            }
+            let expand = |text: &str| {
+                let mut text = text.to_owned();
+                for (other, port) in nodes.iter().zip(&ports) {
+                    let key = super::profile::node_port_key(&other.name.value);
+                    text = text.replace(&key, &port.to_string());
+                }
+                values.expand(&text)
+            };
+            if let Some(template) = template {
+                std::fs::write(&values.config, expand(&template.template.value))
+                    .map_err(|e| write_error(&values.config, e))?;
+                if i == 0 {
+                    first_config = Some(values.config.clone());
+                }
+            }
+            let args = node.args.as_ref().unwrap_or(&profile.profile.args);
+            let spec = LaunchSpec::Command {
+                program: profile.program(&values),
+                args: args.iter().map(|a| expand(&a.value)).collect(),
+                port: ports[i],
+                dir: Some(work.to_path_buf()),
+                env: profile
+                    .profile
+                    .env
+                    .iter()
+                    .map(|(k, v)| (k.clone(), expand(v)))
+                    .collect(),
+            };
+            let log = match i {
+                0 => work.join(LOG_FILE),
+                _ => work.join(format!("broker-{}.log", node.name.value)),
+            };
+            match LaunchedBroker::start(&spec, &log, profile.ready_timeout()) {
+                Ok(broker) => started.push(broker),
+                Err(error) => {
+                    failed = Some(error);
+                    break;
+                }
+            }
+        }
+        match failed {
+            None if !started.is_empty() => {
+                let broker = started.remove(0);
+                return Ok(ProfileBroker {
+                    broker,
+                    log: work.join(LOG_FILE),
+                    config: first_config,
+                    others: started,
+                });
+            }
+            Some(error @ LaunchError::NotReady { .. }) => last = Some(error),
+            Some(error) => return Err(error),
+            None => {}
+        }
+        // Dropping `started` kills the nodes that did start.
+    }
+    Err(last.unwrap_or_else(|| LaunchError::NotReady {
+        seconds: 0,
+        reason: "never started".into(),
+        tail: String::new(),
+    }))
+}
+
+/// What [`run_suite`] found: results in scenario then version order (with
+/// `skip` for versions the broker does not serve), the broker's log, and
+/// whether the broker died during the run.
+#[derive(Debug)]
+pub struct SuiteRun {
+    pub results: Vec<ScenarioResult>,
+    pub log: PathBuf,
+    /// Scenario runs (or, isolated, brokers) whose broker had exited by
+    /// the time the harness stopped it.
+    pub crashed: usize,
+}
+
+/// Starts the profile's broker (or, with `isolation: scenario`, one per
+/// scenario run), runs `scenarios` under `versions` against it, and stops
+/// it. `options` should already carry the profile's capabilities and scale.
+pub fn run_suite(
+    profile: &LoadedProfile,
+    scenarios: &[LoadedScenario],
+    versions: &[Version],
+    options: &RunOptions,
+    work: &Path,
+    mut on_result: impl FnMut(&ScenarioResult),
+) -> Result<SuiteRun, StartError> {
+    let served = served(profile, versions);
+    let mut options = options.clone();
+    if let Some(jobs) = profile.profile.jobs {
+        options.jobs = Some(options.jobs.map_or(jobs, |j| j.min(jobs)));
+    }
+    let (results, log, crashed) = match profile.profile.isolation {
+        _ if served.is_empty() => (Vec::new(), work.join(LOG_FILE), 0),
+        Isolation::Shared => {
+            let running = ProfileBroker::start(profile, work)?;
+            let target = TargetSpec::Tcp(TcpTarget::from_addrs(&running.socket_addrs()));
+            let results = run_scenarios(scenarios, &served, &target, &options, &mut on_result);
+            let log = running.log.clone();
+            let crashed = usize::from(!running.stop());
+            (results, log, crashed)
+        }
+        Isolation::Scenario => {
+            run_isolated(profile, scenarios, &served, &options, work, on_result)?
+        }
+    };
+    Ok(SuiteRun {
+        results: with_unserved_skips(profile, scenarios, versions, results),
+        log,
+        crashed,
+    })
+}
+
+/// One fresh broker per scenario run, `options.jobs` (default 4) at once;
+/// their logs are joined into one, each under a header naming its run.
+fn run_isolated(
+    profile: &LoadedProfile,
+    scenarios: &[LoadedScenario],
+    versions: &[Version],
+    options: &RunOptions,
+    work: &Path,
+    mut on_result: impl FnMut(&ScenarioResult),
+) -> Result<(Vec<ScenarioResult>, PathBuf, usize), StartError> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::mpsc;
+
+    let jobs: Vec<(usize, Version)> = scenarios
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| {
+            s.scenario
+                .rules
+                .keys()
+                .filter(|v| versions.contains(v))
+                .map(move |v| (i, *v))
+        })
+        .collect();
+    let runs_dir = work.join("isolated");
+    let threads = options.jobs.unwrap_or(4).clamp(1, jobs.len().max(1));
+    let next = AtomicUsize::new(0);
+    // Set when a broker cannot be started: the remaining runs are not
+    // started either (the run's own interrupt is shared with other targets).
+    let stop = AtomicBool::new(false);
+    let mut logs: Vec<Option<(String, PathBuf)>> = vec![None; jobs.len()];
+    let mut results: Vec<Option<ScenarioResult>> = vec![None; jobs.len()];
+    let mut crashed = 0;
+    let mut first_error = None;
+    let (tx, rx) = mpsc::channel();
+    thread::scope(|scope| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let next = &next;
+            let stop = &stop;
+            let jobs = &jobs;
+            let runs_dir = &runs_dir;
+            scope.spawn(move || loop {
+                if options.interrupt.is_interrupted() || stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                let index = next.fetch_add(1, Ordering::SeqCst);
+                let Some(&(scenario, version)) = jobs.get(index) else {
+                    return;
+                };
+                let loaded = &scenarios[scenario];
+                let label = format!("{} [{}]", loaded.scenario.id, version.as_str());
+                let dir = runs_dir.join(format!("{}-{}", loaded.scenario.id, version.as_str()));
+                let outcome = ProfileBroker::start(profile, &dir).map(|running| {
+                    let target = TargetSpec::Tcp(TcpTarget::from_addrs(&running.socket_addrs()));
+                    let mut found = run_scenarios(
+                        std::slice::from_ref(loaded),
+                        &[version],
+                        &target,
+                        options,
+                        |_| {},
+                    );
+                    let log = running.log.clone();
+                    let alive = running.stop();
+                    (found.pop(), log, alive)
+                });
+                if tx.send((index, label, outcome)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(tx);
+        for (index, label, outcome) in rx {
+            match outcome {
+                Ok((result, log, alive)) => {
+                    crashed += usize::from(!alive);
+                    logs[index] = Some((label, log));
+                    if let Some(result) = result {
+                        on_result(&result);
+                        results[index] = Some(result);
+                    }
+                }
+                Err(error) => {
+                    stop.store(true, Ordering::SeqCst);
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+    });
+    if let Some(error) = first_error {
+        return Err(error);
+    }
+    let log = work.join(LOG_FILE);
+    let mut joined = String::new();
+    for (label, path) in logs.into_iter().flatten() {
+        joined.push_str(&format!(
+            "=== {label}: a fresh broker (isolation: scenario)\n"
+        ));
+        joined.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
+    }
+    std::fs::write(&log, joined).map_err(|source| StartError {
+        name: profile.name().to_owned(),
+        source: LaunchError::Write {
+            path: log.clone(),
+            source,
+        },
+        hint: String::new(),
+    })?;
+    let _ = std::fs::remove_dir_all(&runs_dir);
+    Ok((results.into_iter().flatten().collect(), log, crashed))
+}
+
+fn placeholders(profile: &LoadedProfile, work: &Path, port: u16) -> Placeholders {
+    let config_name = profile
+        .profile
+        .config
+        .as_ref()
+        .map_or("broker.conf", |c| c.file.value.as_str());
+    Placeholders {
+        port,
+        config: work.join(config_name),
+        dir: profile.dir.clone(),
+        work: work.to_path_buf(),
+        this_program: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("lastwill")),
+    }
+}
+
+/// The broker's version as `PRODUCT VERSION`, from `version_command`'s
+/// output (its first word that looks like a version: a digit, or `v` and a
+/// digit, then digits and dots). `None` if the profile has no such command
+/// or it printed no version within 10 s.
+pub fn broker_version(profile: &LoadedProfile, work: &Path) -> Option<String> {
+    let argv = profile.profile.version_command.as_ref()?;
+    let values = placeholders(profile, work, 0);
+    let mut parts = argv.iter().map(|a| values.expand(&a.value));
+    let program = parts.next()?;
+    let program = if program.starts_with("./") || program.starts_with("../") {
+        profile.dir.join(program)
+    } else {
+        PathBuf::from(program)
+    };
+    let output = run_with_timeout(
+        Command::new(program).args(parts).current_dir(&profile.dir),
+        Duration::from_secs(10),
+    )?;
+    let version = version_word(&output)?;
+    Some(format!("{} {version}", profile.product()))
+}
+
+/// stdout then stderr of a command, or `None` if it could not run or did
+/// not end in time (it is killed then).
+fn run_with_timeout(command: &mut Command, timeout: Duration) -> Option<String> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+    let output = child.wait_with_output().ok()?;
+    Some(format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    ))
+}
+
+/// The first word of `text` shaped like a version number.
+pub fn version_word(text: &str) -> Option<String> {
+    text.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
+        .map(|w| w.trim_end_matches(['.', ':', ';']))
+        .map(|w| w.strip_prefix('v').unwrap_or(w))
+        .find(|w| {
+            w.starts_with(|c: char| c.is_ascii_digit())
+                && w.contains('.')
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '+')
+        })
+        .map(str::to_owned)
+}
+
+/// What reports say about a profile's target. The address names the
+/// profile, not the port it happened to get, so the reports of several
+/// runs (shards, repeated runs) are recognised as one target's.
+pub fn target_info(profile: &LoadedProfile, broker: Option<String>) -> TargetInfo {
+    TargetInfo {
+        name: profile.name().to_owned(),
+        address: format!("profile:{}", profile.name()),
+        broker,
+        virtual_time: false,
+        faults: Vec::new(),
+    }
+}
+
+/// The selection's scenarios limited to the versions the profile serves,
+/// for the runner.
+pub fn served(profile: &LoadedProfile, versions: &[Version]) -> Vec<Version> {
+    versions
+        .iter()
+        .copied()
+        .filter(|v| profile.versions().contains(v))
+        .collect()
+}
+
+/// `results` completed, in scenario then version order, with a `skip` for
+/// every run under a version in `versions` that the profile does not serve.
+pub fn with_unserved_skips(
+    profile: &LoadedProfile,
+    scenarios: &[LoadedScenario],
+    versions: &[Version],
+    mut results: Vec<ScenarioResult>,
+) -> Vec<ScenarioResult> {
+    let mut out = Vec::with_capacity(results.len());
+    for loaded in scenarios {
+        let scenario = &loaded.scenario;
+        for (version, rules) in &scenario.rules {
+            if !versions.contains(version) {
+                continue;
+            }
+            if profile.versions().contains(version) {
+                if let Some(i) = results
+                    .iter()
+                    .position(|r| r.id == scenario.id && r.version == version.as_str())
+                {
+                    out.push(results.remove(i));
+                }
+                continue;
+            }
+            out.push(ScenarioResult {
+                id: scenario.id.clone(),
+                title: scenario.title.clone(),
+                version: version.as_str().to_owned(),
+                file: loaded.relative.clone(),
+                rules: rules.clone(),
+                verdict: Verdict::Skip,
+                reason: format!(
+                    "the broker does not serve MQTT {version} (target profile {}: versions {})",
+                    profile.name(),
+                    profile
+                        .versions()
+                        .iter()
+                        .map(|v| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                failed_rule: None,
+                failed_step: None,
+                expected: None,
+                observed: None,
+                choices: Vec::new(),
+                scenario_time_ms: 0,
+                wall_time_ms: 0,
+                timeline: Vec::new(),
+            });
+        }
+    }
+    // Anything not matched above (none in practice) keeps its place at the end.
+    out.append(&mut results);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_word;
+
+    #[test]
+    fn versions_are_found_in_what_brokers_print() {
+        let cases = [
+            (
+                "mosquitto version 2.0.11\n\nmosquitto is an MQTT v5.0/v3.1.1 broker.",
+                "2.0.11",
+            ),
+            ("0.12.1\n", "0.12.1"),
+            ("rumqttd 0.20.0", "0.20.0"),
+            ("lastwill 0.1.0", "0.1.0"),
+            ("aedes 1.2.0 on node v20.20.2", "1.2.0"),
+        ];
+        for (text, version) in cases {
+            assert_eq!(version_word(text).as_deref(), Some(version), "{text}");
+        }
+        assert_eq!(version_word("no version here"), None);
+    }
+}
