@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use lastwill_report::{ScenarioResult, TargetInfo, Verdict};
 
-use super::profile::{Isolation, LoadedProfile, Placeholders};
-use super::{TargetSpec, TcpTarget};
+use super::profile::{LoadedProfile, Placeholders};
 use crate::launch::{free_port, LaunchError, LaunchSpec, LaunchedBroker};
-use crate::runner::{run_scenarios, RunOptions};
 use crate::scenario::{LoadedScenario, Version};
+
+pub use super::suite::{run_suite, SuiteRun};
 
 /// The log file a launched broker writes, inside the run's working directory.
 pub const LOG_FILE: &str = "broker.log";
@@ -238,167 +238,6 @@ fn start_nodes(profile: &LoadedProfile, work: &Path) -> Result<ProfileBroker, La
         reason: "never started".into(),
         tail: String::new(),
     }))
-}
-
-/// What [`run_suite`] found: results in scenario then version order (with
-/// `skip` for versions the broker does not serve), the broker's log, and
-/// whether the broker died during the run.
-#[derive(Debug)]
-pub struct SuiteRun {
-    pub results: Vec<ScenarioResult>,
-    pub log: PathBuf,
-    /// Scenario runs (or, isolated, brokers) whose broker had exited by
-    /// the time the harness stopped it.
-    pub crashed: usize,
-}
-
-/// Starts the profile's broker (or, with `isolation: scenario`, one per
-/// scenario run), runs `scenarios` under `versions` against it, and stops
-/// it. `options` should already carry the profile's capabilities and scale.
-pub fn run_suite(
-    profile: &LoadedProfile,
-    scenarios: &[LoadedScenario],
-    versions: &[Version],
-    options: &RunOptions,
-    work: &Path,
-    mut on_result: impl FnMut(&ScenarioResult),
-) -> Result<SuiteRun, StartError> {
-    let served = served(profile, versions);
-    let mut options = options.clone();
-    if let Some(jobs) = profile.profile.jobs {
-        options.jobs = Some(options.jobs.map_or(jobs, |j| j.min(jobs)));
-    }
-    let (results, log, crashed) = match profile.profile.isolation {
-        _ if served.is_empty() => (Vec::new(), work.join(LOG_FILE), 0),
-        Isolation::Shared => {
-            let running = ProfileBroker::start(profile, work)?;
-            let target = TargetSpec::Tcp(TcpTarget::from_addrs(&running.socket_addrs()));
-            let results = run_scenarios(scenarios, &served, &target, &options, &mut on_result);
-            let log = running.log.clone();
-            let crashed = usize::from(!running.stop());
-            (results, log, crashed)
-        }
-        Isolation::Scenario => {
-            run_isolated(profile, scenarios, &served, &options, work, on_result)?
-        }
-    };
-    Ok(SuiteRun {
-        results: with_unserved_skips(profile, scenarios, versions, results),
-        log,
-        crashed,
-    })
-}
-
-/// One fresh broker per scenario run, `options.jobs` (default 4) at once;
-/// their logs are joined into one, each under a header naming its run.
-fn run_isolated(
-    profile: &LoadedProfile,
-    scenarios: &[LoadedScenario],
-    versions: &[Version],
-    options: &RunOptions,
-    work: &Path,
-    mut on_result: impl FnMut(&ScenarioResult),
-) -> Result<(Vec<ScenarioResult>, PathBuf, usize), StartError> {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    use std::sync::mpsc;
-
-    let jobs: Vec<(usize, Version)> = scenarios
-        .iter()
-        .enumerate()
-        .flat_map(|(i, s)| {
-            s.scenario
-                .rules
-                .keys()
-                .filter(|v| versions.contains(v))
-                .map(move |v| (i, *v))
-        })
-        .collect();
-    let runs_dir = work.join("isolated");
-    let threads = options.jobs.unwrap_or(4).clamp(1, jobs.len().max(1));
-    let next = AtomicUsize::new(0);
-    // Set when a broker cannot be started: the remaining runs are not
-    // started either (the run's own interrupt is shared with other targets).
-    let stop = AtomicBool::new(false);
-    let mut logs: Vec<Option<(String, PathBuf)>> = vec![None; jobs.len()];
-    let mut results: Vec<Option<ScenarioResult>> = vec![None; jobs.len()];
-    let mut crashed = 0;
-    let mut first_error = None;
-    let (tx, rx) = mpsc::channel();
-    thread::scope(|scope| {
-        for _ in 0..threads {
-            let tx = tx.clone();
-            let next = &next;
-            let stop = &stop;
-            let jobs = &jobs;
-            let runs_dir = &runs_dir;
-            scope.spawn(move || loop {
-                if options.interrupt.is_interrupted() || stop.load(Ordering::SeqCst) {
-                    return;
-                }
-                let index = next.fetch_add(1, Ordering::SeqCst);
-                let Some(&(scenario, version)) = jobs.get(index) else {
-                    return;
-                };
-                let loaded = &scenarios[scenario];
-                let label = format!("{} [{}]", loaded.scenario.id, version.as_str());
-                let dir = runs_dir.join(format!("{}-{}", loaded.scenario.id, version.as_str()));
-                let outcome = ProfileBroker::start(profile, &dir).map(|running| {
-                    let target = TargetSpec::Tcp(TcpTarget::from_addrs(&running.socket_addrs()));
-                    let mut found = run_scenarios(
-                        std::slice::from_ref(loaded),
-                        &[version],
-                        &target,
-                        options,
-                        |_| {},
-                    );
-                    let log = running.log.clone();
-                    let alive = running.stop();
-                    (found.pop(), log, alive)
-                });
-                if tx.send((index, label, outcome)).is_err() {
-                    return;
-                }
-            });
-        }
-        drop(tx);
-        for (index, label, outcome) in rx {
-            match outcome {
-                Ok((result, log, alive)) => {
-                    crashed += usize::from(!alive);
-                    logs[index] = Some((label, log));
-                    if let Some(result) = result {
-                        on_result(&result);
-                        results[index] = Some(result);
-                    }
-                }
-                Err(error) => {
-                    stop.store(true, Ordering::SeqCst);
-                    first_error.get_or_insert(error);
-                }
-            }
-        }
-    });
-    if let Some(error) = first_error {
-        return Err(error);
-    }
-    let log = work.join(LOG_FILE);
-    let mut joined = String::new();
-    for (label, path) in logs.into_iter().flatten() {
-        joined.push_str(&format!(
-            "=== {label}: a fresh broker (isolation: scenario)\n"
-        ));
-        joined.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
-    }
-    std::fs::write(&log, joined).map_err(|source| StartError {
-        name: profile.name().to_owned(),
-        source: LaunchError::Write {
-            path: log.clone(),
-            source,
-        },
-        hint: String::new(),
-    })?;
-    let _ = std::fs::remove_dir_all(&runs_dir);
-    Ok((results.into_iter().flatten().collect(), log, crashed))
 }
 
 fn placeholders(profile: &LoadedProfile, work: &Path, port: u16) -> Placeholders {

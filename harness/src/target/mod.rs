@@ -17,6 +17,7 @@ mod embedded;
 pub mod launched;
 pub mod profile;
 pub mod shard;
+mod suite;
 mod tcp;
 
 use std::collections::BTreeSet;
