@@ -1,6 +1,6 @@
-//! Brokers the harness starts and stops itself: `lastwill fuzz --target
-//! reference|mosquitto` originally; target profiles launch through
-//! [`LaunchSpec::Command`].
+//! Brokers the harness starts and stops itself: every process target
+//! profile (`target::launched`), and through them `lastwill run --target`,
+//! `lastwill matrix` and `lastwill fuzz --target`.
 //!
 //! [`LaunchedBroker::start`] spawns the process on a free loopback port,
 //! copies its stdout and stderr line by line into a log file (and keeps the
@@ -10,11 +10,10 @@
 //! fails half-way leaves no broker behind.
 //!
 //! Decisions:
-//! - The reference broker is started with `--listen 127.0.0.1:0` and its
-//!   first stdout line (`listening tcp://127.0.0.1:PORT`) gives the port, so
-//!   there is no race for a port. mosquitto cannot do that: a port is picked
-//!   by binding `127.0.0.1:0` and releasing it, then written into a
-//!   generated config (`listener PORT 127.0.0.1`, `allow_anonymous true`).
+//! - The port is picked by binding `127.0.0.1:0` and releasing it, then
+//!   written into the broker's arguments or config: every broker can be
+//!   started that way. The small race for the port is handled by the
+//!   profile launcher, which retries on a broker that did not come up.
 //! - Readiness is an MQTT exchange, not a log line: some brokers log
 //!   before they listen.
 //! - SIGTERM goes through the `kill` command, because the workspace forbids
@@ -26,42 +25,24 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// Lines of the broker's output kept in memory for [`LaunchedBroker::log_tail`].
 const TAIL_LINES: usize = 200;
 
-/// Which broker to start.
+/// Which broker to start: `PROGRAM ARGS...` (in `dir` when given),
+/// listening on `port` on loopback. The caller picked the port (see
+/// [`free_port`]) and wrote it into the arguments or a config file; target
+/// profiles do exactly that (`target::launched`).
 #[derive(Clone, Debug)]
-pub enum LaunchSpec {
-    /// `PROGRAM broker --listen 127.0.0.1:0 ARGS...`: the reference broker,
-    /// PROGRAM being a `lastwill` executable.
-    Reference { program: PathBuf, args: Vec<String> },
-    /// `PROGRAM -c CONFIG ARGS...` with a generated config.
-    Mosquitto { program: PathBuf, args: Vec<String> },
-    /// `PROGRAM ARGS...` (in `dir` when given), listening on `port` on
-    /// loopback: the caller picked the port (see [`free_port`]) and wrote it
-    /// into the arguments or a config file. Target profiles use this.
-    Command {
-        program: PathBuf,
-        args: Vec<String>,
-        port: u16,
-        dir: Option<PathBuf>,
-        env: Vec<(String, String)>,
-    },
-}
-
-impl LaunchSpec {
-    /// A short name for reports: `reference` or `mosquitto`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Reference { .. } => "reference",
-            Self::Mosquitto { .. } => "mosquitto",
-            Self::Command { .. } => "command",
-        }
-    }
+pub struct LaunchSpec {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub port: u16,
+    pub dir: Option<PathBuf>,
+    pub env: Vec<(String, String)>,
 }
 
 /// Why a broker could not be started.
@@ -92,7 +73,6 @@ pub enum LaunchError {
 pub struct LaunchedBroker {
     child: Child,
     address: SocketAddr,
-    name: &'static str,
     tail: Arc<Mutex<VecDeque<String>>>,
     exited: Option<ExitStatus>,
 }
@@ -111,41 +91,13 @@ impl LaunchedBroker {
         };
         let log_file = File::create(log).map_err(write_err(log))?;
         let log_file = Arc::new(Mutex::new(log_file));
-        let (mut command, fixed_port) = match spec {
-            LaunchSpec::Reference { program, args } => {
-                let mut command = Command::new(program);
-                command
-                    .args(["broker", "--listen", "127.0.0.1:0"])
-                    .args(args);
-                (command, None)
-            }
-            LaunchSpec::Mosquitto { program, args } => {
-                let port = free_port().map_err(write_err(log))?;
-                let config = log.with_file_name("mosquitto.conf");
-                std::fs::write(
-                    &config,
-                    format!("listener {port} 127.0.0.1\nallow_anonymous true\n"),
-                )
-                .map_err(write_err(&config))?;
-                let mut command = Command::new(program);
-                command.arg("-c").arg(&config).args(args);
-                (command, Some(port))
-            }
-            LaunchSpec::Command {
-                program,
-                args,
-                port,
-                dir,
-                env,
-            } => {
-                let mut command = Command::new(program);
-                command.args(args).envs(env.iter().map(|(k, v)| (k, v)));
-                if let Some(dir) = dir {
-                    command.current_dir(dir);
-                }
-                (command, Some(*port))
-            }
-        };
+        let mut command = Command::new(&spec.program);
+        command
+            .args(&spec.args)
+            .envs(spec.env.iter().map(|(k, v)| (k, v)));
+        if let Some(dir) = &spec.dir {
+            command.current_dir(dir);
+        }
         let program = format!("{:?}", command.get_program());
         let mut child = command
             .stdin(Stdio::null())
@@ -154,22 +106,15 @@ impl LaunchedBroker {
             .spawn()
             .map_err(|source| LaunchError::Spawn { program, source })?;
         let tail = Arc::new(Mutex::new(VecDeque::new()));
-        let (first_line, lines) = mpsc::channel();
         if let Some(out) = child.stdout.take() {
-            copy_lines(
-                out,
-                Arc::clone(&log_file),
-                Arc::clone(&tail),
-                Some(first_line),
-            );
+            copy_lines(out, Arc::clone(&log_file), Arc::clone(&tail));
         }
         if let Some(err) = child.stderr.take() {
-            copy_lines(err, log_file, Arc::clone(&tail), None);
+            copy_lines(err, log_file, Arc::clone(&tail));
         }
         let mut broker = Self {
             child,
-            address: SocketAddr::from(([127, 0, 0, 1], fixed_port.unwrap_or(0))),
-            name: spec.name(),
+            address: SocketAddr::from(([127, 0, 0, 1], spec.port)),
             tail,
             exited: None,
         };
@@ -179,28 +124,6 @@ impl LaunchedBroker {
             reason,
             tail: broker.log_tail(20),
         };
-        if fixed_port.is_none() {
-            let port = loop {
-                match lines.recv_timeout(Duration::from_millis(100)) {
-                    Ok(line) => {
-                        if let Some(port) = listening_port(&line) {
-                            break port;
-                        }
-                    }
-                    Err(mpsc::RecvTimeoutError::Disconnected) => {
-                        return Err(not_ready(
-                            &mut broker,
-                            "it printed no listening line".into(),
-                        ))
-                    }
-                    Err(mpsc::RecvTimeoutError::Timeout) => {}
-                }
-                if Instant::now() > deadline {
-                    return Err(not_ready(&mut broker, "no listening line".into()));
-                }
-            };
-            broker.address.set_port(port);
-        }
         loop {
             if let Some(status) = broker.has_exited() {
                 return Err(not_ready(&mut broker, format!("it exited ({status})")));
@@ -222,11 +145,6 @@ impl LaunchedBroker {
 
     pub fn socket_addr(&self) -> SocketAddr {
         self.address
-    }
-
-    /// `reference`, `mosquitto` or `command`.
-    pub fn name(&self) -> &'static str {
-        self.name
     }
 
     /// The operating-system process id.
@@ -299,19 +217,11 @@ pub fn free_port() -> io::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-fn listening_port(line: &str) -> Option<u16> {
-    let rest = line.trim().strip_prefix("listening tcp://")?;
-    let (_, port) = rest.rsplit_once(':')?;
-    port.parse().ok()
-}
-
-/// A thread copying `from` line by line to the log and the tail; the first
-/// line also goes to `first` (until its receiver is gone).
+/// A thread copying `from` line by line to the log and the tail.
 fn copy_lines(
     from: impl io::Read + Send + 'static,
     log: Arc<Mutex<File>>,
     tail: Arc<Mutex<VecDeque<String>>>,
-    first: Option<mpsc::Sender<String>>,
 ) {
     let spawned = thread::Builder::new()
         .name("broker-log".into())
@@ -321,9 +231,6 @@ fn copy_lines(
                 {
                     let mut file = log.lock().unwrap_or_else(PoisonError::into_inner);
                     let _ = writeln!(file, "{line}");
-                }
-                if let Some(first) = &first {
-                    let _ = first.send(line.clone());
                 }
                 let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
                 if tail.len() == TAIL_LINES {
@@ -342,22 +249,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_listening_line_gives_the_port() {
-        assert_eq!(
-            listening_port("listening tcp://127.0.0.1:4242\n"),
-            Some(4242)
-        );
-        assert_eq!(listening_port("listening tcp://[::1]:7"), Some(7));
-        assert_eq!(listening_port("something else"), None);
-    }
-
-    #[test]
     fn a_missing_program_is_a_spawn_error() {
         let dir = std::env::temp_dir().join(format!("lw-launch-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
-        let spec = LaunchSpec::Mosquitto {
+        let spec = LaunchSpec {
             program: "/nonexistent/mosquitto".into(),
             args: Vec::new(),
+            port: 1,
+            dir: None,
+            env: Vec::new(),
         };
         let error = LaunchedBroker::start(&spec, &dir.join("broker.log"), Duration::from_secs(1))
             .expect_err("no such program");

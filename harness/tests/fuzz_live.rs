@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use lastwill::fuzz::{run_campaign, CampaignReport, Config, FindingReport, Versions};
-use lastwill::launch::{LaunchSpec, LaunchedBroker};
+use lastwill::launch::{free_port, LaunchSpec, LaunchedBroker};
 use lastwill::runner::{run_scenario, Interrupt, RunOptions};
 use lastwill::scenario::load_file;
 use lastwill::target::TcpTarget;
@@ -27,9 +27,19 @@ fn reference(faults: &[&str], out: &Path) -> LaunchedBroker {
         args.push("--fault".to_owned());
         args.push((*fault).to_owned());
     }
-    let spec = LaunchSpec::Reference {
+    let port = free_port().expect("a free port");
+    let mut listen = vec![
+        "broker".to_owned(),
+        "--listen".to_owned(),
+        format!("127.0.0.1:{port}"),
+    ];
+    listen.append(&mut args);
+    let spec = LaunchSpec {
         program: env!("CARGO_BIN_EXE_lastwill").into(),
-        args,
+        args: listen,
+        port,
+        dir: None,
+        env: Vec::new(),
     };
     LaunchedBroker::start(&spec, &out.join("broker.log"), Duration::from_secs(30))
         .expect("broker starts")

@@ -361,10 +361,7 @@ pub fn run_suite(
     mut on_result: impl FnMut(&ScenarioResult),
 ) -> Result<SuiteRun, StartError> {
     let served = served(profile, versions);
-    let mut options = options.clone();
-    if let Some(jobs) = profile.profile.jobs {
-        options.jobs = Some(options.jobs.map_or(jobs, |j| j.min(jobs)));
-    }
+    let options = super::suite::with_profile_jobs(profile, options);
     if served.is_empty() {
         return Ok(SuiteRun {
             results: with_unserved_skips(profile, scenarios, versions, Vec::new()),

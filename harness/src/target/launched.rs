@@ -90,7 +90,7 @@ impl ProfileBroker {
                 }
                 None => None,
             };
-            let spec = LaunchSpec::Command {
+            let spec = LaunchSpec {
                 program: profile.program(&values),
                 args: profile
                     .profile
@@ -193,7 +193,7 @@ fn start_nodes(profile: &LoadedProfile, work: &Path) -> Result<ProfileBroker, La
                 }
             }
             let args = node.args.as_ref().unwrap_or(&profile.profile.args);
-            let spec = LaunchSpec::Command {
+            let spec = LaunchSpec {
                 program: profile.program(&values),
                 args: args.iter().map(|a| expand(&a.value)).collect(),
                 port: ports[i],

@@ -40,10 +40,7 @@ pub fn run_suite(
     mut on_result: impl FnMut(&ScenarioResult),
 ) -> Result<SuiteRun, StartError> {
     let served = served(profile, versions);
-    let mut options = options.clone();
-    if let Some(jobs) = profile.profile.jobs {
-        options.jobs = Some(options.jobs.map_or(jobs, |j| j.min(jobs)));
-    }
+    let options = with_profile_jobs(profile, options);
     let (results, log, crashed) = match profile.profile.isolation {
         _ if served.is_empty() => (Vec::new(), work.join(LOG_FILE), 0),
         Isolation::Shared => {
@@ -58,6 +55,17 @@ pub fn run_suite(
         log,
         crashed,
     })
+}
+
+/// `options` with the run's `--jobs` capped by the profile's own `jobs`
+/// (brokers that cannot take the whole suite at once). Shared by the
+/// process and container suites.
+pub(super) fn with_profile_jobs(profile: &LoadedProfile, options: &RunOptions) -> RunOptions {
+    let mut options = options.clone();
+    if let Some(jobs) = profile.profile.jobs {
+        options.jobs = Some(options.jobs.map_or(jobs, |j| j.min(jobs)));
+    }
+    options
 }
 
 /// Restarts of a shared broker that crashed; after that many, the runs
