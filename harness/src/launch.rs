@@ -85,6 +85,22 @@ impl LaunchedBroker {
         log: &Path,
         ready_within: Duration,
     ) -> Result<Self, LaunchError> {
+        Self::start_probing(
+            spec,
+            log,
+            ready_within,
+            &crate::fuzz::health::probe_blocking,
+        )
+    }
+
+    /// [`Self::start`] with another readiness probe (over TLS, say:
+    /// `tls::probe::probe_blocking`); `probe` gets the address and a timeout.
+    pub fn start_probing(
+        spec: &LaunchSpec,
+        log: &Path,
+        ready_within: Duration,
+        probe: &dyn Fn(SocketAddr, Duration) -> Result<(), String>,
+    ) -> Result<Self, LaunchError> {
         let write_err = |path: &Path| {
             let path = path.to_path_buf();
             move |source| LaunchError::Write { path, source }
@@ -128,7 +144,7 @@ impl LaunchedBroker {
             if let Some(status) = broker.has_exited() {
                 return Err(not_ready(&mut broker, format!("it exited ({status})")));
             }
-            match crate::fuzz::health::probe_blocking(broker.address, Duration::from_secs(2)) {
+            match probe(broker.address, Duration::from_secs(2)) {
                 Ok(()) => return Ok(broker),
                 Err(reason) if Instant::now() > deadline => {
                     return Err(not_ready(&mut broker, reason))

@@ -11,3 +11,4 @@ pub mod launch;
 pub mod runner;
 pub mod scenario;
 pub mod target;
+pub mod tls;

@@ -2,10 +2,12 @@
 //! clients in CONNACK so that a scenario can read a capability and skip
 //! itself instead of failing.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use lastwill_codec::QoS;
 
+use crate::auth::{AuthRules, WillAuthorization};
 use crate::faults::FaultSet;
 
 /// Configuration of one [`Broker`](crate::Broker).
@@ -35,10 +37,33 @@ pub struct BrokerConfig {
     /// none accepted (any alias is then answered with DISCONNECT 0x94).
     pub topic_alias_maximum: u16,
     /// Connected clients allowed at once; a CONNECT beyond it gets CONNACK
-    /// 0x97 (3.1.1: 0x03).
+    /// 0x97 (3.1.1: 0x03). Connections still waiting for CONNECT are capped
+    /// apart, by `max_pending_connections`.
     pub max_connections: Option<usize>,
+    /// Connections allowed to wait for CONNECT at once. A new connection
+    /// beyond it evicts the oldest waiting one (closed without CONNACK:
+    /// no CONNECT was read), so idle half-open sockets cannot lock real
+    /// clients out; see `core::limits`.
+    pub max_pending_connections: Option<usize>,
+    /// Bytes handed to a connection's transport and not yet written, past
+    /// which the core stops sending it PUBLISH: QoS 0 is dropped, QoS 1 / 2
+    /// waits in the session queue (a subscriber that never reads).
+    pub max_outbound_bytes: usize,
+    /// Messages a session may hold unsent. When full, a connected client is
+    /// disconnected as a slow consumer (5.0 DISCONNECT 0x97); an offline
+    /// session drops new messages.
+    pub max_queued_messages: usize,
+    /// The server's Receive Maximum (§3.2.2.3.3): QoS 2 PUBLISH a 5.0
+    /// client may have unreleased at once; one more gets DISCONNECT 0x93.
+    /// Advertised in CONNACK when below 65,535.
+    pub receive_maximum: u16,
     /// Prefix of identifiers assigned to clients that send an empty one.
     pub assigned_client_id_prefix: String,
+    /// Users and topic ACLs (see [`crate::auth`]); `None` accepts every
+    /// client and allows every topic.
+    pub auth: Option<Arc<AuthRules>>,
+    /// Where a will's topic is authorized against `auth` (catalogue E7).
+    pub will_authorization: WillAuthorization,
 }
 
 impl Default for BrokerConfig {
@@ -53,7 +78,13 @@ impl Default for BrokerConfig {
             connect_timeout: Duration::from_secs(10),
             topic_alias_maximum: 16,
             max_connections: None,
+            max_pending_connections: Some(1024),
+            max_outbound_bytes: 8 * 1024 * 1024,
+            max_queued_messages: 10_000,
+            receive_maximum: u16::MAX,
             assigned_client_id_prefix: "lastwill-".to_owned(),
+            auth: None,
+            will_authorization: WillAuthorization::default(),
         }
     }
 }

@@ -44,11 +44,15 @@ pub enum Fault {
     DropQueuedWills,
     BridgeDropsRetain,
     BridgeWithoutWill,
+    WillAclIgnored,
+    WillAclNotCheckedAtConnect,
+    TopicAclIgnored,
+    AcceptBadPassword,
 }
 
 impl Fault {
     /// Every fault, in declaration order.
-    pub const ALL: [Fault; 33] = [
+    pub const ALL: [Fault; 37] = [
         Fault::SkipWillOnKeepAlive,
         Fault::PublishWillAfterNormalDisconnect,
         Fault::IgnoreWillDelay,
@@ -82,6 +86,10 @@ impl Fault {
         Fault::DropQueuedWills,
         Fault::BridgeDropsRetain,
         Fault::BridgeWithoutWill,
+        Fault::WillAclIgnored,
+        Fault::WillAclNotCheckedAtConnect,
+        Fault::TopicAclIgnored,
+        Fault::AcceptBadPassword,
     ];
 
     /// The kebab-case name used on command lines and in reports.
@@ -120,6 +128,10 @@ impl Fault {
             Fault::DropQueuedWills => "drop-queued-wills",
             Fault::BridgeDropsRetain => "bridge-drops-retain",
             Fault::BridgeWithoutWill => "bridge-without-will",
+            Fault::WillAclIgnored => "will-acl-ignored",
+            Fault::WillAclNotCheckedAtConnect => "will-acl-not-checked-at-connect",
+            Fault::TopicAclIgnored => "topic-acl-ignored",
+            Fault::AcceptBadPassword => "accept-bad-password",
         }
     }
 
@@ -222,6 +234,18 @@ impl Fault {
             }
             Fault::BridgeWithoutWill => {
                 "the bridge connects to the remote node without its will, so losing the bridge goes unannounced there (MQTT-3.1.2-8 for the bridge's own connection; mosquitto's notification convention)"
+            }
+            Fault::WillAclIgnored => {
+                "never checks a will's topic against the ACL, at CONNECT or at publication, so a will reaches a topic its client may not publish to (MQTT-3.1.4-2, catalogue E7)"
+            }
+            Fault::WillAclNotCheckedAtConnect => {
+                "accepts a CONNECT whose will topic the client may not publish to (CONNACK 0x00) under the at-connect model; the will is still dropped at publication (MQTT-3.1.4-2, catalogue B36 / E7)"
+            }
+            Fault::TopicAclIgnored => {
+                "routes a PUBLISH and grants a SUBSCRIBE the ACL denies (3.1.1 MQTT-3.3.5-2, 5.0 MQTT-3.1.4-2 with PUBACK / SUBACK 0x87)"
+            }
+            Fault::AcceptBadPassword => {
+                "accepts a known user name with any password (MQTT-3.1.4-2: the server SHOULD authenticate; 5.0 CONNACK 0x86, 3.1.1 return code 4)"
             }
         }
     }

@@ -534,6 +534,9 @@ impl Checker {
                         .entry(conn)
                         .or_default()
                         .extend_from_slice(&bytes);
+                    // Delivered at once: this model has no slow readers.
+                    self.broker
+                        .handle_bytes_written(conn, bytes.len(), self.now);
                     touched.push(conn);
                 }
                 Action::Close { conn } => {

@@ -26,6 +26,7 @@
 //! listed in the crate's README and in [`core::close_cause::decide_will`].
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod bridge;
 pub mod config;
 pub mod core;

@@ -9,8 +9,10 @@
 //! ratios between brokers measured in one run, never asserted in tests.
 
 mod client;
+pub mod hostile;
 pub mod keep_alive;
 mod process;
+pub mod soak;
 pub mod storm;
 mod subscriber;
 

@@ -11,6 +11,9 @@ use clap::{Args, Subcommand};
 use lastwill::bench::{self, keep_alive, storm, BrokerProcess};
 use serde::Serialize;
 
+mod hostile;
+mod soak;
+
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     #[command(subcommand)]
@@ -25,6 +28,14 @@ enum BenchCommand {
     /// Silent clients with a short Keep Alive: will arrival against the
     /// 1.5 × Keep Alive deadline.
     KeepAlive(KeepAliveArgs),
+    /// Clients connecting, publishing and dropping with wills at random for
+    /// a fixed time: every required will exactly once, no forbidden one,
+    /// broker memory over time. Starts the reference broker without --broker.
+    Soak(soak::SoakArgs),
+    /// Idle half-open connections and a flood of oversized CONNECTs while a
+    /// normal client connects and its will must arrive: connections held,
+    /// broker RSS, CONNACK and will times, how the CONNECTs were answered.
+    Hostile(hostile::HostileArgs),
 }
 
 /// What both tools share.
@@ -93,6 +104,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         match args.command {
             BenchCommand::WillStorm(storm_args) => will_storm(storm_args).await,
             BenchCommand::KeepAlive(ka_args) => keep_alive_run(ka_args).await,
+            BenchCommand::Soak(soak_args) => soak::run(soak_args).await,
+            BenchCommand::Hostile(hostile_args) => hostile::run(hostile_args).await,
         }
     })
 }

@@ -11,13 +11,19 @@ use lastwill_broker::server::ws::WsListener;
 use lastwill_broker::{bind, BrokerConfig, Fault, FaultSet, ServerConfig};
 use lastwill_codec::QoS;
 
+type TlsConfig = std::sync::Arc<tokio_rustls::rustls::ServerConfig>;
+
 #[derive(Debug, Args)]
 pub struct BrokerArgs {
-    /// Address to listen on: `HOST:PORT` (TCP) or `ws://HOST:PORT/PATH`
-    /// (MQTT over WebSocket, subprotocol `mqtt`); repeat for several
-    /// listeners. Port 0 picks a free port.
+    /// Address to listen on: `HOST:PORT` (TCP), `ws://HOST:PORT/PATH`
+    /// (MQTT over WebSocket, subprotocol `mqtt`) or `mqtts://HOST:PORT`
+    /// (MQTT over TLS; see --tls-cert); repeat for several listeners. Port 0
+    /// picks a free port.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:1883", value_parser = parse_listen)]
     listen: Vec<Listen>,
+
+    #[command(flatten)]
+    tls: super::broker_tls::BrokerTlsArgs,
 
     /// Bridge to another broker at `tcp://HOST:PORT` or `ws://HOST:PORT/PATH`:
     /// a client pair forwarding `--bridge-topic` filters both ways, loops
@@ -64,16 +70,65 @@ pub struct BrokerArgs {
     /// Close connections that send no CONNECT within this many seconds.
     #[arg(long, value_name = "SECONDS")]
     connect_timeout: Option<u64>,
+
+    /// Connected clients allowed at once; one more gets CONNACK 0x97
+    /// (3.1.1: 0x03). Default: no cap.
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
+
+    /// Connections allowed to wait for CONNECT at once (default 1024, 0 for
+    /// no cap); a new one beyond it closes the oldest waiting one.
+    #[arg(long, value_name = "N")]
+    max_pending: Option<usize>,
+
+    /// Bytes queued unwritten to one client past which QoS 0 to it is
+    /// dropped and QoS 1/2 held (default 8 MiB).
+    #[arg(long, value_name = "BYTES")]
+    max_outbound_bytes: Option<usize>,
+
+    /// Messages one session may hold unsent (default 10000); a connected
+    /// client over it is closed as a slow consumer (5.0 DISCONNECT 0x97).
+    #[arg(long, value_name = "N")]
+    max_queued_messages: Option<usize>,
+
+    /// Receive Maximum advertised to 5.0 clients (default 65535): a client
+    /// with more QoS 2 PUBLISH unreleased gets DISCONNECT 0x93.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    receive_maximum: Option<u16>,
+
+    /// Users and topic ACLs from FILE (format: lastwill_broker::auth::file;
+    /// scenarios/auth/fixture.auth is the suite's fixture). Without it every
+    /// client and topic is allowed.
+    #[arg(long, value_name = "FILE")]
+    auth: Option<std::path::PathBuf>,
+
+    /// Where a will's topic is authorized (catalogue E7): `connect` refuses
+    /// the CONNECT (0x87 / 3.1.1 code 5), `publish` drops the will when due.
+    #[arg(
+        long,
+        value_name = "MODEL",
+        default_value = "connect",
+        requires = "auth"
+    )]
+    will_authorization: lastwill_broker::auth::WillAuthorization,
 }
 
-/// A listener: plain TCP or MQTT over WebSocket.
+/// A listener: plain TCP, MQTT over WebSocket or MQTT over TLS.
 #[derive(Clone, Debug)]
 enum Listen {
     Tcp(SocketAddr),
     Ws(SocketAddr, String),
+    Tls(SocketAddr),
 }
 
 fn parse_listen(text: &str) -> Result<Listen, String> {
+    if let Some(addr) = text.strip_prefix("mqtts://") {
+        return addr
+            .trim_end_matches('/')
+            .parse()
+            .map(Listen::Tls)
+            .map_err(|e| format!("`{text}`: {e} (expected mqtts://HOST:PORT)"));
+    }
     let Some(rest) = text.strip_prefix("ws://") else {
         let addr = text.strip_prefix("tcp://").unwrap_or(text);
         return addr
@@ -104,15 +159,38 @@ pub fn run(args: BrokerArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     super::logging::init("info");
-    let config = server_config(&args);
+    // No libc binding (the workspace forbids unsafe), so the soft limit on
+    // open files cannot be raised from here: say so when it is low.
+    if let Some(limit) = lastwill::bench::file_limit().filter(|&n| n < 16_384) {
+        tracing::warn!("open-file soft limit is {limit}; run `ulimit -n 20000` first to serve more connections");
+    }
+    let mut config = server_config(&args);
+    if let Some(path) = &args.auth {
+        let rules = lastwill_broker::auth::AuthRules::load(path)?;
+        config.broker.auth = Some(std::sync::Arc::new(rules));
+        config.broker.will_authorization = args.will_authorization;
+    }
     let ws: Vec<(SocketAddr, String)> = args
         .listen
         .iter()
         .filter_map(|l| match l {
             Listen::Ws(addr, path) => Some((*addr, path.clone())),
-            Listen::Tcp(_) => None,
+            Listen::Tcp(_) | Listen::Tls(_) => None,
         })
         .collect();
+    let tls: Vec<SocketAddr> = args
+        .listen
+        .iter()
+        .filter_map(|l| match l {
+            Listen::Tls(addr) => Some(*addr),
+            Listen::Tcp(_) | Listen::Ws(..) => None,
+        })
+        .collect();
+    let tls_config = if tls.is_empty() {
+        None
+    } else {
+        Some(args.tls.server_config()?)
+    };
     let bridge = args.bridge.clone().map(|address| {
         let topics = if args.bridge_topic.is_empty() {
             vec!["#".to_owned()]
@@ -133,7 +211,7 @@ pub fn run(args: BrokerArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    runtime.block_on(serve(config, ws, bridge))?;
+    runtime.block_on(serve(config, ws, (tls, tls_config), bridge))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -167,13 +245,14 @@ fn server_config(args: &BrokerArgs) -> ServerConfig {
     if let Some(seconds) = args.connect_timeout {
         broker.connect_timeout = Duration::from_secs(seconds);
     }
+    limit_flags(args, &mut broker);
     ServerConfig {
         listen: args
             .listen
             .iter()
             .filter_map(|l| match l {
                 Listen::Tcp(addr) => Some(*addr),
-                Listen::Ws(..) => None,
+                Listen::Ws(..) | Listen::Tls(_) => None,
             })
             .collect(),
         broker,
@@ -183,6 +262,7 @@ fn server_config(args: &BrokerArgs) -> ServerConfig {
 async fn serve(
     config: ServerConfig,
     ws: Vec<(SocketAddr, String)>,
+    tls: (Vec<SocketAddr>, Option<TlsConfig>),
     bridge: Option<(String, BridgeConfig)>,
 ) -> anyhow::Result<()> {
     let requested = config.listen.clone();
@@ -204,6 +284,7 @@ async fn serve(
         println!("listening {}", listener.url());
         tokio::spawn(listener.serve(server.memory_connector()));
     }
+    super::broker_tls::spawn_listeners(&tls.0, tls.1, &server.memory_connector()).await?;
     if let Some((address, config)) = bridge {
         let remote = lastwill::target::TcpTarget::resolve(&address)
             .with_context(|| format!("--bridge {address}"))?;
@@ -264,5 +345,24 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => tracing::info!("Ctrl-C: shutting down"),
         () = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
+}
+
+/// The flags of `lastwill_broker::core::limits`.
+fn limit_flags(args: &BrokerArgs, broker: &mut BrokerConfig) {
+    if args.max_connections.is_some() {
+        broker.max_connections = args.max_connections;
+    }
+    if let Some(max) = args.max_pending {
+        broker.max_pending_connections = (max > 0).then_some(max);
+    }
+    if let Some(bytes) = args.max_outbound_bytes {
+        broker.max_outbound_bytes = bytes;
+    }
+    if let Some(count) = args.max_queued_messages {
+        broker.max_queued_messages = count;
+    }
+    if let Some(max) = args.receive_maximum {
+        broker.receive_maximum = max;
     }
 }

@@ -76,7 +76,7 @@ fn parse_versions(text: &str) -> Result<Versions, String> {
     }
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(super) fn parse_duration(text: &str) -> Result<Duration, String> {
     let number = |t: &str| {
         t.trim()
             .parse::<f64>()

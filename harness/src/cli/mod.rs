@@ -3,6 +3,7 @@
 
 mod bench;
 mod broker;
+mod broker_tls;
 mod clock;
 mod coverage;
 mod fuzz;
@@ -14,6 +15,7 @@ mod report;
 mod run;
 mod schema;
 mod selfcheck;
+mod tls;
 
 use std::path::Path;
 use std::process::ExitCode;

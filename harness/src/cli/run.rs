@@ -24,9 +24,13 @@ use super::progress::Progress;
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The broker to test: `embedded` (the reference broker in process, in
-    /// virtual time) or `tcp://HOST:PORT`.
+    /// virtual time), `tcp://HOST:PORT`, `ws://HOST:PORT/PATH` or
+    /// `mqtts://HOST:PORT` (with --tls-ca or --tls-insecure).
     #[arg(long, value_name = "URL", default_value = "embedded")]
     broker: String,
+
+    #[command(flatten)]
+    tls: super::tls::TlsArgs,
 
     /// Start the broker of a target profile (`targets/NAME.yaml`, or a path
     /// to a profile), run the suite against it, stop it, and keep its log
@@ -213,7 +217,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         note_version_mismatch(expectations.as_ref(), &report);
         return Ok(exit_code(&report.results, expectations.as_ref(), &ids));
     }
-    let target = TargetSpec::parse(&args.broker, embedded)
+    let tls = args.tls.client()?;
+    let target = TargetSpec::parse_tls(&args.broker, embedded, tls.as_ref())
         .with_context(|| format!("target `{}`", args.broker))?;
 
     let started_at = super::clock::rfc3339_now();

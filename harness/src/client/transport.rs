@@ -1,4 +1,4 @@
-//! The byte streams a test client speaks over. Both end a connection in the
+//! The byte streams a test client speaks over. All end a connection in the
 //! two ways the will rules tell apart from a DISCONNECT: an orderly close
 //! (FIN, `AsyncWriteExt::shutdown`) and an abortive one (RST, [`Transport::reset`]).
 //! MQTT-3.1.2-8 makes either one publish the will; a broker that reports
@@ -10,6 +10,7 @@ use lastwill_broker::server::ws::WsStream;
 use lastwill_broker::MemoryStream;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 
 /// A connection to a broker, owned by one client connection task.
 pub trait Transport: AsyncRead + AsyncWrite + Send + Unpin + fmt::Debug {
@@ -41,6 +42,21 @@ impl Transport for MemoryStream {
 impl Transport for WsStream<TcpStream> {
     fn reset(self: Box<Self>) {
         if let Err(error) = self.get_ref().set_zero_linger() {
+            tracing::warn!("cannot set SO_LINGER 0, the close will be a FIN: {error}");
+        }
+        drop(self);
+    }
+}
+
+/// MQTT over TLS (`mqtts://`): a FIN is a TLS `close_notify` followed by a
+/// TCP FIN (`AsyncWriteExt::shutdown`), which the broker reads as a clean
+/// end of stream; a reset is an RST of the TCP connection under the TLS
+/// session, with no `close_notify`, which it reads as an error. Either is
+/// a close without DISCONNECT, so either publishes the will (MQTT-3.1.2-8).
+impl Transport for TlsStream<TcpStream> {
+    fn reset(self: Box<Self>) {
+        let (tcp, _) = self.get_ref();
+        if let Err(error) = tcp.set_zero_linger() {
             tracing::warn!("cannot set SO_LINGER 0, the close will be a FIN: {error}");
         }
         drop(self);

@@ -44,7 +44,12 @@ pub fn probe_blocking(addr: SocketAddr, timeout: Duration) -> Result<(), String>
 
 /// The probe itself, blocking, with a typed error.
 pub fn probe(addr: SocketAddr, timeout: Duration) -> Result<(), ProbeError> {
-    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| {
+    probe_over(connect(addr, timeout)?, timeout)
+}
+
+/// A TCP connection for a probe (the first step, over TLS too).
+pub fn connect(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, ProbeError> {
+    let stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| {
         if e.kind() == std::io::ErrorKind::TimedOut {
             ProbeError::NoReply("TCP connection")
         } else {
@@ -52,6 +57,23 @@ pub fn probe(addr: SocketAddr, timeout: Duration) -> Result<(), ProbeError> {
         }
     })?;
     let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// A blocking stream a probe speaks MQTT over: TCP, or TLS over TCP
+/// (`tls::probe`), whose reads time out as the socket under it does.
+pub trait ProbeStream: Read + Write {
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> std::io::Result<()>;
+}
+
+impl ProbeStream for TcpStream {
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> std::io::Result<()> {
+        TcpStream::set_read_timeout(self, timeout)
+    }
+}
+
+/// The MQTT part of the probe over an open stream.
+pub fn probe_over(mut stream: impl ProbeStream, timeout: Duration) -> Result<(), ProbeError> {
     let version = ProtocolVersion::V3_1_1;
     let n = PROBES.fetch_add(1, Ordering::Relaxed);
     let mut connect = Connect::new(version, format!("lwf-probe-{}-{n}", std::process::id()));
@@ -92,7 +114,7 @@ pub async fn probe_async(addr: SocketAddr, timeout: Duration) -> Result<(), Prob
 }
 
 fn send(
-    stream: &mut TcpStream,
+    stream: &mut impl ProbeStream,
     packet: &Packet,
     version: ProtocolVersion,
 ) -> Result<(), ProbeError> {
@@ -103,7 +125,7 @@ fn send(
 }
 
 fn receive(
-    stream: &mut TcpStream,
+    stream: &mut impl ProbeStream,
     buf: &mut BytesMut,
     version: ProtocolVersion,
     deadline: Instant,

@@ -41,6 +41,7 @@ pub fn capability_name(capability: Capability) -> &'static str {
         Capability::SharedSubscriptions => "shared_subscriptions",
         Capability::SubscriptionIdentifiers => "subscription_identifiers",
         Capability::PayloadFormatValidation => "payload_format_validation",
+        Capability::AuthFixture => "auth_fixture",
         Capability::WillAclAtConnect => "will_acl_at_connect",
         Capability::WillAclAtPublish => "will_acl_at_publish",
         Capability::SecondNode => "second_node",

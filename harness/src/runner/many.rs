@@ -126,10 +126,12 @@ fn embedded_run(
     };
     let run = async {
         // Two-node scenarios get two brokers joined by the reference bridge.
+        // Auth scenarios get the fixture and the will model they require.
+        let config = EmbeddedTarget::config_for(config, &loaded.scenario);
         let target = if loaded.scenario.nodes.len() > 1 {
-            EmbeddedTarget::start_bridged(config.clone())
+            EmbeddedTarget::start_bridged(config)
         } else {
-            EmbeddedTarget::start(config.clone())
+            EmbeddedTarget::start(config)
         };
         let cache = CapabilityCache::default();
         tokio::select! {

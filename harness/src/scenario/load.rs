@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use serde_saphyr::MessageFormatter;
+
+use super::located::Positions;
 use super::model::{Capability, ClientSpec, Outcome, Scenario, Step};
 use super::values::{parse_hex, ValueError};
 
@@ -146,15 +149,26 @@ pub fn parse(text: &str) -> Result<Scenario, (u32, u32, String)> {
                 )
             })
             .unwrap_or((1, 1));
-        (line, column, error.to_string())
+        (line, column, yaml_message(&error))
     })?;
-    check(&scenario)?;
+    check(&scenario, text)?;
     Ok(scenario)
+}
+
+/// The parser's message alone, on one line. [`LoadError`] puts the file,
+/// line and column in front; the parser's own location and source snippet
+/// (which name no file, only `<input>`) would repeat them.
+fn yaml_message(error: &serde_saphyr::Error) -> String {
+    let message = serde_saphyr::UserMessageFormatter.format_message(error.without_snippet());
+    message
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// Checks what the types cannot: references between parts, and values
 /// written as strings (durations, codes, hex).
-fn check(scenario: &Scenario) -> Result<(), (u32, u32, String)> {
+fn check(scenario: &Scenario, text: &str) -> Result<(), (u32, u32, String)> {
     let top = |message: String| (1, 1, message);
     if scenario.id.is_empty()
         || !scenario
@@ -178,15 +192,24 @@ fn check(scenario: &Scenario) -> Result<(), (u32, u32, String)> {
             return Err(top(format!("`rules` for {version} is empty")));
         }
         if let Some(unknown) = rules.iter().find(|id| !catalogue.knows(*version, id)) {
-            return Err(top(format!(
-                "rule `{unknown}` is not a {version} statement of the will catalogue \
+            let (line, column) = Positions::rule(text, *version, unknown);
+            return Err((
+                line,
+                column,
+                format!(
+                    "rule `{unknown}` is not a {version} statement of the will catalogue \
                  (harness/src/catalogue/rules.yaml); 3.1.1 and 5.0 number rules differently"
-            )));
+                ),
+            ));
         }
     }
     for (name, client) in &scenario.clients {
-        check_client(name, client).map_err(top)?;
-        check_node(scenario, name, client.node.as_deref()).map_err(top)?;
+        let at = |message: String| {
+            let (line, column) = Positions::client(text, name);
+            (line, column, message)
+        };
+        check_client(name, client).map_err(at)?;
+        check_node(scenario, name, client.node.as_deref()).map_err(at)?;
     }
     if scenario.nodes.len() > 1 && !scenario.requires.contains(&Capability::SecondNode) {
         return Err(top(

@@ -59,6 +59,10 @@ pub enum Capability {
     /// The broker rejects a will whose payload does not match its Payload
     /// Format Indicator (a MAY in 5.0 §3.1.3.2.3).
     PayloadFormatValidation,
+    /// The broker is configured with the auth fixture of
+    /// `scenarios/auth/README.md`: user `lastwill-user` / `lastwill-pass`
+    /// may publish to `+/allowed/#` only; anonymous clients to `#`.
+    AuthFixture,
     /// The broker checks the will topic against ACLs at CONNECT (catalogue E7).
     WillAclAtConnect,
     /// The broker checks the will topic against ACLs at publication (catalogue E7).

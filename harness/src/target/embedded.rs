@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 
 use super::Target;
 use crate::client::Transport;
-use crate::scenario::Capability;
+use crate::scenario::{Capability, Scenario};
 
 /// A running reference broker on the current tokio runtime.
 #[derive(Debug)]
@@ -61,6 +61,12 @@ fn dialer(connector: MemoryConnector) -> impl Fn() -> Dialing + Send + Sync {
 }
 
 impl EmbeddedTarget {
+    /// The configuration a scenario's own broker starts with: see
+    /// [`super::fixture::config_for`].
+    pub fn config_for(config: &BrokerConfig, scenario: &Scenario) -> BrokerConfig {
+        super::fixture::config_for(config, scenario)
+    }
+
     /// Starts a fresh broker. Must be called inside a tokio runtime; run it
     /// with a paused clock (`start_paused(true)`) for virtual time.
     pub fn start(config: BrokerConfig) -> Self {
@@ -159,8 +165,16 @@ impl Target for EmbeddedTarget {
 
     /// The reference broker rejects a will whose payload is not UTF-8 when
     /// its Payload Format Indicator is 1 (CONNACK 0x99, a MAY it takes).
+    /// Each scenario run gets its own broker, started with the auth fixture
+    /// and the will model the scenario requires ([`Self::config_for`]), so
+    /// both will-authorization models are declared (catalogue E7).
     fn declared_capabilities(&self) -> BTreeSet<Capability> {
-        BTreeSet::from([Capability::PayloadFormatValidation])
+        BTreeSet::from([
+            Capability::PayloadFormatValidation,
+            Capability::AuthFixture,
+            Capability::WillAclAtConnect,
+            Capability::WillAclAtPublish,
+        ])
     }
 }
 

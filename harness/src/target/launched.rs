@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use lastwill_report::{ScenarioResult, TargetInfo, Verdict};
 
-use super::profile::{LoadedProfile, Placeholders};
+use super::profile::{LoadedProfile, Placeholders, TlsMode};
 use crate::launch::{free_port, LaunchError, LaunchSpec, LaunchedBroker};
 use crate::scenario::{LoadedScenario, Version};
+use crate::tls::{certs, ClientTls};
 
 pub use super::suite::{run_suite, SuiteRun};
 
@@ -36,6 +37,8 @@ pub struct ProfileBroker {
     /// The nodes after the first of a multi-node profile, in order; their
     /// logs are `broker-NAME.log` beside `broker.log` (the first node's).
     pub others: Vec<LaunchedBroker>,
+    /// With `tls: generate`: how to connect, trusting the generated CA.
+    pub tls: Option<ClientTls>,
 }
 
 /// Why a profile's broker could not be started.
@@ -76,6 +79,11 @@ impl ProfileBroker {
         if !profile.profile.nodes.is_empty() {
             return start_nodes(profile, &work).map_err(fail);
         }
+        let tls = generate_certs(profile, &work).map_err(fail)?;
+        let probe = |addr, timeout| match &tls {
+            Some(tls) => crate::tls::probe::probe_blocking(addr, timeout, tls),
+            None => crate::fuzz::health::probe_blocking(addr, timeout),
+        };
         let log = work.join(LOG_FILE);
         let mut last = None;
         for _ in 0..ATTEMPTS {
@@ -108,13 +116,14 @@ impl ProfileBroker {
                     .map(|(k, v)| (k.clone(), values.expand(v)))
                     .collect(),
             };
-            match LaunchedBroker::start(&spec, &log, profile.ready_timeout()) {
+            match LaunchedBroker::start_probing(&spec, &log, profile.ready_timeout(), &probe) {
                 Ok(broker) => {
                     return Ok(Self {
                         broker,
                         log,
                         config,
                         others: Vec::new(),
+                        tls,
                     })
                 }
                 // A broker that exited at once may have lost the port race;
@@ -225,6 +234,7 @@ fn start_nodes(profile: &LoadedProfile, work: &Path) -> Result<ProfileBroker, La
                     log: work.join(LOG_FILE),
                     config: first_config,
                     others: started,
+                    tls: None,
                 });
             }
             Some(error @ LaunchError::NotReady { .. }) => last = Some(error),
@@ -238,6 +248,24 @@ fn start_nodes(profile: &LoadedProfile, work: &Path) -> Result<ProfileBroker, La
         reason: "never started".into(),
         tail: String::new(),
     }))
+}
+
+/// With `tls: generate`, a fresh CA and server certificate in `work` (where
+/// `{cafile}`, `{certfile}` and `{keyfile}` point) and a client trusting
+/// that CA.
+fn generate_certs(profile: &LoadedProfile, work: &Path) -> Result<Option<ClientTls>, LaunchError> {
+    let Some(TlsMode::Generate) = profile.profile.tls else {
+        return Ok(None);
+    };
+    let files = certs::generate_into(work).map_err(|e| LaunchError::Write {
+        path: work.to_path_buf(),
+        source: std::io::Error::other(e),
+    })?;
+    let tls = ClientTls::trusting_ca_file(&files.ca).map_err(|e| LaunchError::Write {
+        path: files.ca.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    Ok(Some(tls))
 }
 
 fn placeholders(profile: &LoadedProfile, work: &Path, port: u16) -> Placeholders {

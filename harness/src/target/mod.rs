@@ -14,6 +14,7 @@
 #[cfg(feature = "containers")]
 pub mod container;
 mod embedded;
+pub mod fixture;
 pub mod launched;
 pub mod profile;
 pub mod shard;
@@ -78,14 +79,12 @@ pub trait Target: Send + Sync + std::fmt::Debug {
 /// Why a target cannot be used at all.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("`{address}` is not a broker address: {reason} (expected tcp://HOST:PORT or ws://HOST:PORT/PATH, comma-separated for several nodes)")]
+    #[error("`{address}` is not a broker address: {reason} (expected tcp://HOST:PORT, ws://HOST:PORT/PATH or mqtts://HOST:PORT, comma-separated for several nodes)")]
     InvalidAddress { address: String, reason: String },
-    #[error("cannot resolve `{address}`: {source}")]
-    Resolve {
-        address: String,
-        #[source]
-        source: io::Error,
-    },
+    /// The resolver's reason is in the message and deliberately not a
+    /// `#[source]`, so a `{:#}` chain does not print it twice.
+    #[error("cannot resolve `{address}`: {reason}")]
+    Resolve { address: String, reason: io::Error },
     #[error("`{address}` resolves to no address")]
     NoAddress { address: String },
 }
@@ -104,10 +103,19 @@ impl TargetSpec {
     /// `embedded` or `tcp://HOST:PORT` (resolved now, so a bad name is
     /// reported before any scenario runs).
     pub fn parse(text: &str, embedded: BrokerConfig) -> Result<Self, TargetError> {
+        Self::parse_tls(text, embedded, None)
+    }
+
+    /// [`Self::parse`], with `mqtts://` addresses connecting through `tls`.
+    pub fn parse_tls(
+        text: &str,
+        embedded: BrokerConfig,
+        tls: Option<&crate::tls::ClientTls>,
+    ) -> Result<Self, TargetError> {
         if text == "embedded" {
             Ok(Self::Embedded(embedded))
         } else {
-            TcpTarget::resolve(text).map(Self::Tcp)
+            TcpTarget::resolve_tls(text, tls).map(Self::Tcp)
         }
     }
 

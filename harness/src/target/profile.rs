@@ -23,6 +23,8 @@
 //! isolation: shared                # or `scenario`: a fresh broker per scenario run
 //! jobs: 8                          # scenario runs (or isolated brokers) at once
 //! env: { NO_COLOR: "1" }           # environment of the broker process
+//! tls: generate                   # a CA + server certificate into the run's directory
+//!                                  # ({cafile} {certfile} {keyfile}); tested over mqtts://
 //! nodes:                          # several nodes (a bridge): one process each, in order;
 //!   - name: a                      # a node's args/config replace the profile's;
 //!   - name: b                      # {port} is its own port, {port_a} node a's
@@ -57,7 +59,11 @@
 //! template: `{port}` (a free loopback port the harness picks), `{config}`
 //! (the written config file), `{dir}` (the profile's directory), `{work}`
 //! (the run's working directory, where the log and config go) and `{self}`
-//! (the running `lastwill` executable). Any other `{...}` is an error with
+//! (the running `lastwill` executable); with `tls: generate`, `{cafile}`,
+//! `{certfile}` and `{keyfile}` (PEM files of a CA, and of a server
+//! certificate for `localhost`/`127.0.0.1` it signs, with its key, all
+//! generated into `{work}` before the start; the harness then connects over
+//! TLS trusting that CA, see `crate::tls`). Any other `{...}` is an error with
 //! its file, line and column, found when the profile loads.
 
 use std::path::{Path, PathBuf};
@@ -66,9 +72,15 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::scenario::{Capability, Located, Version};
+use crate::tls::certs;
 
 /// The placeholders a profile may use.
-pub const PLACEHOLDERS: [&str; 5] = ["port", "config", "dir", "work", "self"];
+pub const PLACEHOLDERS: [&str; 8] = [
+    "port", "config", "dir", "work", "self", "cafile", "certfile", "keyfile",
+];
+
+/// The placeholders that name generated certificates (`tls: generate`).
+const TLS_PLACEHOLDERS: [&str; 3] = ["{cafile}", "{certfile}", "{keyfile}"];
 
 /// A target profile as written.
 #[derive(Clone, Debug, Deserialize)]
@@ -137,6 +149,19 @@ pub struct Profile {
     /// this order; the run's target has the `second_node` capability.
     #[serde(default)]
     pub nodes: Vec<NodeProfile>,
+    /// `generate`: certificates generated into the run's working directory
+    /// before each start, and the broker tested over `mqtts://` trusting
+    /// their CA (see [`TLS_PLACEHOLDERS`]).
+    #[serde(default)]
+    pub tls: Option<TlsMode>,
+}
+
+/// Where a TLS profile's certificates come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsMode {
+    /// A fresh CA and server certificate per start (`crate::tls::certs`).
+    Generate,
 }
 
 /// One node of a multi-node profile.
@@ -445,7 +470,22 @@ fn check(profile: &Profile) -> Result<(), (u32, u32, String)> {
         strings.extend(node.args.iter().flatten());
         strings.extend(node.config.iter().map(|c| &c.template));
     }
+    if profile.tls.is_some() && !profile.nodes.is_empty() {
+        return Err((
+            1,
+            1,
+            "`tls` with several `nodes` is not supported yet".into(),
+        ));
+    }
     for value in strings {
+        if profile.tls.is_none() {
+            if let Some(key) = TLS_PLACEHOLDERS.iter().find(|k| value.value.contains(*k)) {
+                return Err(at(
+                    value,
+                    format!("`{key}` names a generated certificate; add `tls: generate`"),
+                ));
+            }
+        }
         let mut text = value.value.clone();
         for node in &profile.nodes {
             text = text.replace(&node_port_key(&node.name.value), "");
@@ -548,6 +588,13 @@ fn check_container(profile: &Profile, image: &Located<String>) -> Result<(), (u3
             "`isolation: scenario` is not supported for container profiles".into(),
         ));
     }
+    if profile.tls.is_some() {
+        return Err((
+            1,
+            1,
+            "`tls` is not supported for container profiles yet".into(),
+        ));
+    }
     if profile.version_command.is_some() {
         return Err((
             1,
@@ -625,6 +672,14 @@ impl Placeholders {
             .replace("{dir}", &self.dir.display().to_string())
             .replace("{work}", &self.work.display().to_string())
             .replace("{self}", &self.this_program.display().to_string())
+            .replace("{cafile}", &self.in_work(certs::CA_FILE))
+            .replace("{certfile}", &self.in_work(certs::CERT_FILE))
+            .replace("{keyfile}", &self.in_work(certs::KEY_FILE))
+    }
+
+    /// `{work}/NAME` as text (a generated certificate's path).
+    fn in_work(&self, name: &str) -> String {
+        self.work.join(name).display().to_string()
     }
 }
 

@@ -116,8 +116,11 @@ fn run_shared(
                 return Ok((results, work.join(LOG_FILE), crashes));
             }
         };
-        let addrs = lock(&running).socket_addrs();
-        let target = TargetSpec::Tcp(TcpTarget::from_addrs(&addrs));
+        let (addrs, tls) = {
+            let running = lock(&running);
+            (running.socket_addrs(), running.tls.clone())
+        };
+        let target = TargetSpec::Tcp(TcpTarget::from_addrs_tls(&addrs, tls.as_ref()));
         // The batch's own interrupt: set by the user's, or by a crash.
         let batch_options = RunOptions {
             interrupt: crate::runner::Interrupt::new(),
@@ -334,7 +337,10 @@ fn run_isolated(
                 let label = format!("{} [{}]", loaded.scenario.id, version.as_str());
                 let dir = runs_dir.join(format!("{}-{}", loaded.scenario.id, version.as_str()));
                 let outcome = ProfileBroker::start(profile, &dir).map(|running| {
-                    let target = TargetSpec::Tcp(TcpTarget::from_addrs(&running.socket_addrs()));
+                    let target = TargetSpec::Tcp(TcpTarget::from_addrs_tls(
+                        &running.socket_addrs(),
+                        running.tls.as_ref(),
+                    ));
                     let mut found = run_scenarios(
                         std::slice::from_ref(loaded),
                         &[version],

@@ -1,6 +1,7 @@
-//! A broker reached over the network, in real time: `tcp://HOST:PORT`, or
-//! `ws://HOST:PORT/PATH` (MQTT over WebSocket, subprotocol `mqtt`). Several
-//! comma-separated addresses make a multi-node target (the bridged
+//! A broker reached over the network, in real time: `tcp://HOST:PORT`,
+//! `ws://HOST:PORT/PATH` (MQTT over WebSocket, subprotocol `mqtt`) or
+//! `mqtts://HOST:PORT` (MQTT over TLS, trusting what [`ClientTls`] says).
+//! Several comma-separated addresses make a multi-node target (the bridged
 //! profiles): the first is node A, the second node B.
 
 use std::io;
@@ -10,9 +11,11 @@ use lastwill_broker::bridge::BridgeStream;
 use lastwill_broker::server::ws;
 use lastwill_report::TargetInfo;
 use tokio::net::TcpStream;
+use tokio_rustls::rustls::pki_types::ServerName;
 
 use super::{Target, TargetError};
 use crate::client::Transport;
+use crate::tls::ClientTls;
 
 /// One or more broker endpoints, resolved once when the run starts.
 #[derive(Clone, Debug)]
@@ -28,15 +31,22 @@ struct Endpoint {
     addrs: Vec<SocketAddr>,
     /// `ws://...` for a WebSocket endpoint.
     ws_url: Option<String>,
+    /// An `mqtts://` endpoint's TLS client and the name its certificate
+    /// must carry (the address's host).
+    tls: Option<(ClientTls, ServerName<'static>)>,
 }
 
 impl Endpoint {
-    fn resolve(address: &str) -> Result<Self, TargetError> {
+    fn resolve(address: &str, tls: Option<&ClientTls>) -> Result<Self, TargetError> {
         let invalid = |reason: &str| TargetError::InvalidAddress {
             address: address.to_owned(),
             reason: reason.to_owned(),
         };
+        let mut secure = false;
         let (host_port, ws_url) = if let Some(rest) = address.strip_prefix("tcp://") {
+            (rest.trim_end_matches('/'), None)
+        } else if let Some(rest) = address.strip_prefix("mqtts://") {
+            secure = true;
             (rest.trim_end_matches('/'), None)
         } else if let Some(rest) = address.strip_prefix("ws://") {
             let host_port = rest.split('/').next().unwrap_or(rest);
@@ -47,7 +57,9 @@ impl Endpoint {
             };
             (host_port, Some(url))
         } else {
-            return Err(invalid("only tcp:// and ws:// are supported so far"));
+            return Err(invalid(
+                "only tcp://, ws:// and mqtts:// are supported so far",
+            ));
         };
         let (host, port) = host_port
             .rsplit_once(':')
@@ -59,11 +71,23 @@ impl Endpoint {
         if host.is_empty() {
             return Err(invalid("no host"));
         }
+        let tls = match (secure, tls) {
+            (false, _) => None,
+            (true, None) => {
+                return Err(invalid(
+                    "mqtts:// needs a CA to trust (--tls-ca FILE) or --tls-insecure",
+                ))
+            }
+            (true, Some(tls)) => {
+                let name = crate::tls::server_name(host).map_err(|e| invalid(&e.to_string()))?;
+                Some((tls.clone(), name))
+            }
+        };
         let addrs: Vec<SocketAddr> = (host, port)
             .to_socket_addrs()
-            .map_err(|source| TargetError::Resolve {
+            .map_err(|reason| TargetError::Resolve {
                 address: address.to_owned(),
-                source,
+                reason,
             })?
             .collect();
         if addrs.is_empty() {
@@ -75,14 +99,18 @@ impl Endpoint {
             address: address.to_owned(),
             addrs,
             ws_url,
+            tls,
         })
     }
 
-    fn tcp(addr: SocketAddr) -> Self {
+    /// `tcp://ADDR`, or `mqtts://ADDR` checked against the IP address.
+    fn tcp(addr: SocketAddr, tls: Option<&ClientTls>) -> Self {
+        let name = ServerName::IpAddress(addr.ip().into());
         Self {
-            address: format!("tcp://{addr}"),
+            address: format!("{}://{addr}", if tls.is_some() { "mqtts" } else { "tcp" }),
             addrs: vec![addr],
             ws_url: None,
+            tls: tls.map(|tls| (tls.clone(), name)),
         }
     }
 
@@ -108,6 +136,9 @@ impl Endpoint {
 
     async fn connect(&self) -> io::Result<Box<dyn Transport>> {
         let stream = self.tcp_stream().await?;
+        if let Some((tls, name)) = &self.tls {
+            return Ok(Box::new(tls.connect(name, stream, &self.address).await?));
+        }
         match &self.ws_url {
             None => Ok(Box::new(stream)),
             Some(url) => {
@@ -123,11 +154,18 @@ impl Endpoint {
 impl TcpTarget {
     /// Parses and resolves `tcp://HOST:PORT` or `ws://HOST:PORT/PATH`, or
     /// several of them separated by commas (one per node). Blocking: call
-    /// it before the run, not on a runtime thread.
+    /// it before the run, not on a runtime thread. `mqtts://` needs
+    /// [`Self::resolve_tls`].
     pub fn resolve(address: &str) -> Result<Self, TargetError> {
+        Self::resolve_tls(address, None)
+    }
+
+    /// [`Self::resolve`], with `mqtts://HOST:PORT` endpoints connecting
+    /// through `tls`.
+    pub fn resolve_tls(address: &str, tls: Option<&ClientTls>) -> Result<Self, TargetError> {
         let nodes = address
             .split(',')
-            .map(|a| Endpoint::resolve(a.trim()))
+            .map(|a| Endpoint::resolve(a.trim(), tls))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             address: address.to_owned(),
@@ -142,7 +180,13 @@ impl TcpTarget {
 
     /// One TCP node per address, in order (a launched multi-node profile).
     pub fn from_addrs(addrs: &[SocketAddr]) -> Self {
-        let nodes: Vec<Endpoint> = addrs.iter().map(|a| Endpoint::tcp(*a)).collect();
+        Self::from_addrs_tls(addrs, None)
+    }
+
+    /// [`Self::from_addrs`], over TLS through `tls` when given (a launched
+    /// profile with `tls: generate`).
+    pub fn from_addrs_tls(addrs: &[SocketAddr], tls: Option<&ClientTls>) -> Self {
+        let nodes: Vec<Endpoint> = addrs.iter().map(|a| Endpoint::tcp(*a, tls)).collect();
         let address = nodes
             .iter()
             .map(|n| n.address.as_str())
@@ -163,6 +207,9 @@ impl TcpTarget {
             .first()
             .ok_or_else(|| io::Error::other("no address"))?;
         let stream = node.tcp_stream().await?;
+        if let Some((tls, name)) = &node.tls {
+            return Ok(Box::new(tls.connect(name, stream, &node.address).await?));
+        }
         match &node.ws_url {
             None => Ok(Box::new(stream)),
             Some(url) => Ok(Box::new(ws::connect(stream, url).await?)),
@@ -221,6 +268,14 @@ mod tests {
             ws.nodes[0].ws_url.as_deref(),
             Some("ws://127.0.0.1:8080/mqtt")
         );
+        let error = TcpTarget::resolve("mqtts://127.0.0.1:8883").expect_err("no trust");
+        assert!(error.to_string().contains("--tls-ca"), "{error}");
+        let insecure = crate::tls::ClientTls::insecure().expect("insecure");
+        let tls = TcpTarget::resolve_tls("mqtts://localhost:8883", Some(&insecure)).expect("tls");
+        assert!(matches!(
+            &tls.nodes[0].tls,
+            Some((_, ServerName::DnsName(_)))
+        ));
         let two = TcpTarget::resolve("tcp://127.0.0.1:1,tcp://127.0.0.1:2").expect("two");
         assert_eq!(two.nodes(), 2);
         for bad in [

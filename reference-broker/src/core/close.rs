@@ -25,6 +25,7 @@ impl Broker {
         let Some(mut c) = self.connections.remove(&conn) else {
             return;
         };
+        self.pending.remove(conn);
         if c.is_connected() && c.version.is_v5() {
             if let Some(reason) = cause.server_disconnect_reason() {
                 let packet = Packet::Disconnect(Disconnect::new(reason));
@@ -126,7 +127,12 @@ impl Broker {
     }
 
     /// Publishes a will as an ordinary application message from its client.
+    /// A will its client may not publish to the topic is dropped instead,
+    /// whatever the path that made it due (catalogue E7).
     pub(super) fn publish_will(&mut self, will: StoredWill, trigger: WillTrigger, now: Timestamp) {
+        if !self.will_authorized(&will) {
+            return self.discard_will(&will, WillDiscardReason::NotAuthorized);
+        }
         let faults = self.config.faults;
         let message = Message::from_will(&will, now, faults);
         let times = if faults.contains(Fault::PublishWillTwice) {

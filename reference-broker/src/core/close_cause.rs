@@ -7,6 +7,7 @@ use std::fmt;
 
 use lastwill_codec::{ProtocolVersion, ReasonCode};
 
+use super::limits::Limit;
 use crate::faults::{Fault, FaultSet};
 
 /// Why a network connection ended.
@@ -44,6 +45,11 @@ pub enum CloseCause {
     /// CONNECT was refused or malformed. Never has a will (MQTT-3.1.4-5 /
     /// MQTT-3.1.4-6).
     ConnectRejected(ReasonCode),
+    /// The server closed the connection for a resource limit
+    /// (`core::limits`): before CONNECT, without a will; after it, with
+    /// DISCONNECT carrying the limit's code and the will published as for
+    /// any close the client did not ask for.
+    LimitExceeded(Limit),
 }
 
 impl CloseCause {
@@ -56,6 +62,7 @@ impl CloseCause {
             CloseCause::KeepAliveExpired => Some(ReasonCode::KEEP_ALIVE_TIMEOUT),
             CloseCause::SessionTakenOver { .. } => Some(ReasonCode::SESSION_TAKEN_OVER),
             CloseCause::ServerShutdown => Some(ReasonCode::SERVER_SHUTTING_DOWN),
+            CloseCause::LimitExceeded(limit) => Some(limit.reason_code()),
             CloseCause::ClientDisconnect(_)
             | CloseCause::NetworkClosed
             | CloseCause::NetworkError
@@ -88,6 +95,7 @@ impl fmt::Display for CloseCause {
             CloseCause::ServerShutdown => f.write_str("server shutdown"),
             CloseCause::ConnectTimeout => f.write_str("no CONNECT before the connect timeout"),
             CloseCause::ConnectRejected(rc) => write!(f, "CONNECT rejected {rc}"),
+            CloseCause::LimitExceeded(limit) => write!(f, "limit {limit} exceeded"),
         }
     }
 }
@@ -139,6 +147,9 @@ pub enum WillDiscardReason {
     NormalDisconnect,
     /// The session was resumed within the Will Delay Interval (MQTT-3.1.3-9).
     SessionResumed,
+    /// Its client may not publish to the will topic; checked when the will
+    /// is due, in both authorization models (catalogue E7).
+    NotAuthorized,
     /// A fault switched the rule off.
     Fault(Fault),
 }
@@ -149,6 +160,9 @@ impl fmt::Display for WillDiscardReason {
             WillDiscardReason::NormalDisconnect => f.write_str("normal disconnection"),
             WillDiscardReason::SessionResumed => {
                 f.write_str("session resumed within the will delay")
+            }
+            WillDiscardReason::NotAuthorized => {
+                f.write_str("not authorized: the client may not publish to the will topic (E7)")
             }
             WillDiscardReason::Fault(fault) => write!(f, "fault {fault}"),
         }
@@ -232,7 +246,8 @@ pub fn decide_will(cause: &CloseCause, ctx: WillContext, faults: FaultSet) -> Wi
         | CloseCause::NetworkError
         | CloseCause::SessionTakenOver { .. }
         | CloseCause::ConnectTimeout
-        | CloseCause::ConnectRejected(_) => timed(cause, ctx, faults),
+        | CloseCause::ConnectRejected(_)
+        | CloseCause::LimitExceeded(_) => timed(cause, ctx, faults),
     }
 }
 

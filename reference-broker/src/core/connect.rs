@@ -35,7 +35,10 @@ impl Broker {
         if let Some(c) = self.connections.get_mut(&conn) {
             c.version = version;
         }
-        if let Err(refusal) = self.check_connect(&connect) {
+        let checked = self
+            .check_connect(&connect)
+            .and_then(|()| self.authorize_connect(&connect));
+        if let Err(refusal) = checked {
             self.reject_connect(conn, connect, refusal, now);
             return;
         }
@@ -67,6 +70,7 @@ impl Broker {
         };
         c.phase = Phase::Connected;
         c.client_id = Some(client_id.clone());
+        c.username = connect.username.clone();
         c.timers.stop(SessionTimer::ConnectTimeout);
         c.set_keep_alive(keep_alive, faults);
         c.touch(now);
@@ -81,6 +85,7 @@ impl Broker {
         c.will = match connect.will {
             Some(will) => WillState::Armed(Box::new(StoredWill {
                 client_id: client_id.clone(),
+                username: connect.username.clone(),
                 version,
                 will,
             })),
@@ -248,6 +253,10 @@ impl Broker {
         }
         if config.topic_alias_maximum > 0 {
             p.topic_alias_maximum = Some(config.topic_alias_maximum);
+        }
+        if config.receive_maximum < u16::MAX {
+            // core::limits: QoS 2 beyond it gets DISCONNECT 0x93.
+            p.receive_maximum = Some(config.receive_maximum.max(1));
         }
         p
     }

@@ -10,6 +10,7 @@ use lastwill_codec::{
 use super::close_cause::{CloseCause, WillTrigger};
 use super::connect::Refusal;
 use super::event::BrokerEvent;
+use super::limits::Limit;
 use super::will::StoredWill;
 use super::Broker;
 use crate::faults::Fault;
@@ -26,6 +27,12 @@ impl Broker {
         now: Timestamp,
     ) {
         let version = connect.version;
+        if refusal.code == ReasonCode::QUOTA_EXCEEDED {
+            // The one quota a CONNECT is refused for (core::limits).
+            let max = self.config.max_connections.unwrap_or(0);
+            let detail = format!("{max} clients already connected");
+            self.limit_reached(conn, Limit::MaxConnections, detail);
+        }
         let code = connack_code(refusal.code, version);
         let connack = ConnAck {
             session_present: false,
@@ -43,6 +50,7 @@ impl Broker {
             if self.config.faults.contains(Fault::WillOnRejectedConnect) {
                 let stored = StoredWill {
                     client_id: connect.client_id,
+                    username: connect.username,
                     version,
                     will,
                 };

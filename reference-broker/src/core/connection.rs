@@ -25,6 +25,8 @@ pub(crate) struct Connection {
     /// 3.1.1 until CONNECT says otherwise; CONNECT carries its own level.
     pub version: ProtocolVersion,
     pub client_id: Option<String>,
+    /// The CONNECT's User Name, for topic authorization (`crate::auth`).
+    pub username: Option<String>,
     pub read_buf: BytesMut,
     /// [`SessionTimer::ConnectTimeout`] and [`SessionTimer::KeepAlive`].
     pub timers: TimerTable,
@@ -41,6 +43,9 @@ pub(crate) struct Connection {
     pub max_packet_size: Option<u32>,
     /// Client-to-server Topic Aliases (§3.3.2.3.4).
     pub topic_aliases: HashMap<u16, String>,
+    /// QoS 0 PUBLISH to this client are being dropped for its backlog
+    /// (`core::limits`); reported once until the backlog drains.
+    pub shedding: bool,
 }
 
 impl Connection {
@@ -49,6 +54,7 @@ impl Connection {
             phase: Phase::AwaitingConnect,
             version: ProtocolVersion::V3_1_1,
             client_id: None,
+            username: None,
             read_buf: BytesMut::new(),
             timers: TimerTable::default(),
             keep_alive_ms: 0,
@@ -57,6 +63,7 @@ impl Connection {
             receive_maximum: u16::MAX,
             max_packet_size: None,
             topic_aliases: HashMap::new(),
+            shedding: false,
         }
     }
 

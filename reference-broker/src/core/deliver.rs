@@ -11,7 +11,6 @@ use lastwill_codec::{
 use super::event::{BrokerEvent, DropReason};
 use super::message::{Message, Origin, Outgoing};
 use super::router::{resolve, Delivery, SubscriptionEntry};
-use super::session::MAX_QUEUED_MESSAGES;
 use super::Broker;
 use crate::faults::Fault;
 use crate::time::{ConnectionId, Timestamp};
@@ -73,12 +72,15 @@ impl Broker {
         {
             return false;
         }
-        if session.queue.len() >= MAX_QUEUED_MESSAGES {
+        // Bounded so that an absent or non-reading client cannot make an
+        // in-memory broker grow without end (`core::limits`).
+        if session.queue.len() >= self.config.max_queued_messages {
             self.out.event(BrokerEvent::MessageDropped {
                 client_id: client_id.to_owned(),
                 topic: message.topic.clone(),
                 reason: DropReason::QueueFull,
             });
+            self.queue_overflow(client_id, now);
             return false;
         }
         // 3.1.1 live delivery always has RETAIN 0 (MQTT-3.3.1-9); 5.0 keeps the
@@ -101,9 +103,12 @@ impl Broker {
         true
     }
 
-    /// Sends queued messages while the client's Receive Maximum allows,
-    /// dropping those that expired while they waited (MQTT-3.3.2-5) or that
-    /// exceed the client's Maximum Packet Size (MQTT-3.1.2-25).
+    /// Sends queued messages while the client's Receive Maximum
+    /// (MQTT-3.3.4-9) and its transport backlog (`max_outbound_bytes`)
+    /// allow, dropping those that expired while they waited (MQTT-3.3.2-5)
+    /// or that exceed the client's Maximum Packet Size (MQTT-3.1.2-25). Over
+    /// the backlog budget QoS 0 is dropped (at most once is all it promised)
+    /// and QoS 1 / 2 waits for `handle_bytes_written`.
     pub(super) fn flush_session(&mut self, client_id: &str, now: Timestamp) {
         let faults = self.config.faults;
         let Some(session) = self.sessions.get_mut(client_id) else {
@@ -119,10 +124,18 @@ impl Broker {
         let max_packet_size = c
             .max_packet_size
             .map(|m| usize::try_from(m).unwrap_or(usize::MAX));
+        let max_outbound = self.config.max_outbound_bytes;
+        let mut shed = false;
         while let Some(front) = session.queue.front() {
+            let backlogged = self.out.unwritten(conn) >= max_outbound;
             let drop_reason = if front.message.is_expired(now) {
                 Some(DropReason::Expired)
-            } else if front.qos != QoS::AtMostOnce && session.outbound.len() >= receive_maximum {
+            } else if backlogged && front.qos == QoS::AtMostOnce {
+                shed = true;
+                Some(DropReason::ClientBacklog)
+            } else if backlogged
+                || (front.qos != QoS::AtMostOnce && session.outbound.len() >= receive_maximum)
+            {
                 break;
             } else {
                 None
@@ -168,6 +181,12 @@ impl Broker {
             }
             self.out.send_bytes(conn, bytes);
         }
+        if session.queue.len() < self.config.max_queued_messages {
+            session.overflowed = false;
+        }
+        if shed {
+            self.note_shedding(conn);
+        }
     }
 
     pub(super) fn flush_connection(&mut self, conn: ConnectionId, now: Timestamp) {
@@ -208,6 +227,16 @@ impl Broker {
         for sub in subscribe.subscriptions {
             if version.is_v5() && is_shared_filter(&sub.filter) {
                 codes.push(ReasonCode::SHARED_SUBSCRIPTIONS_NOT_SUPPORTED);
+                continue;
+            }
+            if !self.subscribe_authorized(conn, &sub.filter) {
+                // core::authorize: 0x87 in 5.0, the 3.1.1 failure code 0x80.
+                let refused = if version.is_v5() {
+                    ReasonCode::NOT_AUTHORIZED
+                } else {
+                    ReasonCode::V3_SUBSCRIBE_FAILURE
+                };
+                codes.push(refused);
                 continue;
             }
             let mut options = sub.options;

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use lastwill_codec::{PacketType, ProtocolVersion, QoS, ReasonCode};
 
 use super::close_cause::{CloseCause, WillDiscardReason, WillTrigger};
+use super::limits::Limit;
 use crate::time::{ConnectionId, Timestamp};
 
 /// Something the driver must do on the network.
@@ -62,6 +63,12 @@ pub enum DropReason {
     TooLargeForClient,
     /// The session's queue is full.
     QueueFull,
+    /// A QoS 0 message for a client whose transport has too many bytes
+    /// unwritten (`core::limits`, a subscriber that does not read).
+    ClientBacklog,
+    /// A PUBLISH the ACL denies its sender; `client_id` names the sender
+    /// (MQTT-3.3.5-2, MQTT-3.1.4-2).
+    NotAuthorized,
 }
 
 impl fmt::Display for DropReason {
@@ -72,6 +79,8 @@ impl fmt::Display for DropReason {
                 "larger than the client's Maximum Packet Size (MQTT-3.1.2-25)"
             }
             DropReason::QueueFull => "session queue full",
+            DropReason::ClientBacklog => "QoS 0 dropped: the client is not reading",
+            DropReason::NotAuthorized => "publisher not authorized for the topic",
         })
     }
 }
@@ -155,6 +164,14 @@ pub enum BrokerEvent {
     ShutdownStarted {
         connections: usize,
         pending_wills: usize,
+    },
+    /// A client hit one of the limits of `core::limits`.
+    LimitReached {
+        /// `None` for an offline session.
+        conn: Option<ConnectionId>,
+        client_id: Option<String>,
+        limit: Limit,
+        detail: String,
     },
 }
 
@@ -264,6 +281,23 @@ impl fmt::Display for BrokerEvent {
                 f,
                 "shutting down: {connections} connection(s), {pending_wills} pending will(s)"
             ),
+            BrokerEvent::LimitReached {
+                conn,
+                client_id,
+                limit,
+                detail,
+            } => match conn {
+                Some(conn) => write!(
+                    f,
+                    "{conn} client `{}` hit limit {limit}: {detail}",
+                    opt(client_id)
+                ),
+                None => write!(
+                    f,
+                    "offline session `{}` hit limit {limit}: {detail}",
+                    opt(client_id)
+                ),
+            },
         }
     }
 }

@@ -163,6 +163,7 @@ mod tests {
     fn stored() -> StoredWill {
         StoredWill {
             client_id: "dev".to_owned(),
+            username: None,
             version: ProtocolVersion::V5,
             will: Will {
                 topic: "status".to_owned(),

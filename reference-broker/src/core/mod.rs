@@ -3,6 +3,7 @@
 //! opens a socket, reads a clock or spawns a task, so a test can run minutes
 //! of Will Delay in microseconds by jumping to each deadline.
 
+mod authorize;
 mod close;
 pub mod close_cause;
 mod connect;
@@ -10,6 +11,7 @@ mod connect_reject;
 mod connection;
 mod deliver;
 pub mod event;
+pub mod limits;
 mod message;
 mod outbox;
 mod packets;
@@ -24,11 +26,12 @@ use std::collections::BTreeMap;
 
 use bytes::BytesMut;
 
-use lastwill_codec::{decode, Limits, Packet};
+use lastwill_codec::{decode, DecodeError, Limits, Packet};
 
 use self::close_cause::CloseCause;
 use self::connection::{Connection, Phase};
 use self::event::{Action, BrokerEvent, TransportClose};
+use self::limits::{Limit, PendingConnections};
 use self::outbox::Outbox;
 use self::retained::RetainedStore;
 use self::session::SessionStore;
@@ -50,6 +53,8 @@ pub struct Broker {
     /// nodes filled in id order stay about half full, so inline values
     /// would cost twice their size per connection.
     connections: BTreeMap<ConnectionId, Box<Connection>>,
+    /// The subset of `connections` still waiting for CONNECT.
+    pending: PendingConnections,
     sessions: SessionStore,
     wills: WillScheduler,
     retained: RetainedStore,
@@ -72,6 +77,7 @@ impl Broker {
             next_connection: 1,
             next_assigned_id: 1,
             connections: BTreeMap::new(),
+            pending: PendingConnections::default(),
             sessions: SessionStore::default(),
             wills: WillScheduler::default(),
             retained: RetainedStore::default(),
@@ -85,7 +91,8 @@ impl Broker {
     }
 
     /// A network connection was accepted. It must send CONNECT before
-    /// `now + connect_timeout`.
+    /// `now + connect_timeout`; beyond `max_pending_connections` waiting at
+    /// once, the oldest waiting one is closed (`core::limits`).
     pub fn handle_connection_opened(&mut self, now: Timestamp) -> ConnectionId {
         let id = ConnectionId(self.next_connection);
         self.next_connection += 1;
@@ -94,12 +101,14 @@ impl Broker {
             self.out.close(id);
             return id;
         }
+        self.evict_pending(now);
         let mut connection = Box::new(Connection::new());
         connection.timers.set(
             SessionTimer::ConnectTimeout,
             now + self.config.connect_timeout,
         );
         self.connections.insert(id, connection);
+        self.pending.insert(id);
         id
     }
 
@@ -127,7 +136,17 @@ impl Broker {
             }
             let before_connect = c.phase == Phase::AwaitingConnect;
             let first_byte = c.read_buf[0];
-            match decode(&mut c.read_buf, c.version, &limits) {
+            // The codec rejects a packet on its fixed header alone, so an
+            // oversized one never waits here for its body: the buffer holds
+            // at most `max_packet_size` plus one read chunk.
+            let decoded = decode(&mut c.read_buf, c.version, &limits);
+            if let Err(error @ DecodeError::PacketTooLarge { .. }) = &decoded {
+                if before_connect && limits::connect_level_missing(&c.read_buf) {
+                    return;
+                }
+                self.limit_reached(conn, Limit::MaxPacketSize, error.to_string());
+            }
+            match decoded {
                 Ok(None) => return,
                 Ok(Some(packet)) => self.handle_packet(conn, packet, now),
                 // The decoder leaves the buffer untouched on error, so the
@@ -171,6 +190,12 @@ impl Broker {
                     c.timers.stop(timer);
                     match timer {
                         SessionTimer::ConnectTimeout if c.phase == Phase::AwaitingConnect => {
+                            let detail = format!(
+                                "no complete CONNECT within {:?} ({} byte(s) buffered)",
+                                self.config.connect_timeout,
+                                c.read_buf.len()
+                            );
+                            self.limit_reached(id, Limit::ConnectTimeout, detail);
                             self.close_connection(id, CloseCause::ConnectTimeout, now);
                         }
                         SessionTimer::KeepAlive if c.is_connected() => {
@@ -282,6 +307,8 @@ impl Broker {
         };
         match (c.phase, packet) {
             (Phase::AwaitingConnect, Packet::Connect(connect)) => {
+                // Accepted or refused, it is no longer waiting.
+                self.pending.remove(conn);
                 self.on_connect(conn, *connect, now)
             }
             (Phase::AwaitingConnect, other) => {

@@ -151,7 +151,13 @@ impl Broker {
 
         let packet_id = publish.packet_id;
         let qos = publish.qos;
+        if !self.publish_authorized(conn, &topic) {
+            return self.deny_publish(conn, &client_id, topic, qos, packet_id);
+        }
         if let (QoS::ExactlyOnce, Some(id)) = (qos, packet_id) {
+            if self.check_receive_maximum(conn, id, now) {
+                return;
+            }
             let fresh = self
                 .session_of(conn)
                 .is_some_and(|s| s.inbound.on_publish(id));
@@ -172,6 +178,40 @@ impl Broker {
                 self.reply(conn, &Packet::PubRec(PublishResponse::new(id)))
             }
             _ => {}
+        }
+    }
+
+    /// A PUBLISH the ACL denies: not routed, logged, and acknowledged as
+    /// `core::authorize` describes (5.0 QoS 1 / 2 with 0x87, otherwise
+    /// normally, MQTT-3.3.5-2).
+    fn deny_publish(
+        &mut self,
+        conn: ConnectionId,
+        client_id: &str,
+        topic: String,
+        qos: QoS,
+        packet_id: Option<u16>,
+    ) {
+        self.out.event(super::event::BrokerEvent::MessageDropped {
+            client_id: client_id.to_owned(),
+            topic,
+            reason: super::event::DropReason::NotAuthorized,
+        });
+        let Some(id) = packet_id else {
+            return;
+        };
+        let mut response = PublishResponse::new(id);
+        if self
+            .connections
+            .get(&conn)
+            .is_some_and(|c| c.version.is_v5())
+        {
+            response.reason_code = ReasonCode::NOT_AUTHORIZED;
+        }
+        match qos {
+            QoS::AtLeastOnce => self.reply(conn, &Packet::PubAck(response)),
+            QoS::ExactlyOnce => self.reply(conn, &Packet::PubRec(response)),
+            QoS::AtMostOnce => {}
         }
     }
 

@@ -156,6 +156,13 @@ impl InboundFlows {
     pub fn on_pubrel(&mut self, id: PacketId) -> bool {
         self.awaiting_pubrel.remove(&id)
     }
+
+    /// Whether a QoS 2 PUBLISH with `id` would take one more slot than
+    /// `receive_maximum` allows (a repeat of an unreleased one takes none).
+    pub fn would_exceed(&self, id: PacketId, receive_maximum: u16) -> bool {
+        !self.awaiting_pubrel.contains(&id)
+            && self.awaiting_pubrel.len() >= usize::from(receive_maximum)
+    }
 }
 
 #[cfg(test)]

@@ -13,10 +13,6 @@ use crate::time::{ConnectionId, Timestamp};
 /// Clean Session 0 session is held).
 pub(crate) const NEVER_EXPIRES: u32 = u32::MAX;
 
-/// Messages held for one session before it drops new ones. An in-memory
-/// broker must bound what an absent client can make it hold.
-pub(crate) const MAX_QUEUED_MESSAGES: usize = 10_000;
-
 #[derive(Debug)]
 pub(crate) struct Session {
     pub client_id: String,
@@ -33,6 +29,9 @@ pub(crate) struct Session {
     pub queue: VecDeque<Outgoing>,
     pub outbound: OutboundFlows,
     pub inbound: InboundFlows,
+    /// The queue reached `max_queued_messages` while offline and that was
+    /// reported; cleared when it drains (`core::limits`).
+    pub overflowed: bool,
 }
 
 impl Session {
@@ -46,6 +45,7 @@ impl Session {
             queue: VecDeque::new(),
             outbound: OutboundFlows::default(),
             inbound: InboundFlows::default(),
+            overflowed: false,
         }
     }
 

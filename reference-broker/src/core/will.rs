@@ -17,6 +17,9 @@ use crate::time::Timestamp;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct StoredWill {
     pub client_id: String,
+    /// The CONNECT's User Name: a will is authorized as its client's own
+    /// PUBLISH would be (catalogue E7).
+    pub username: Option<String>,
     pub version: ProtocolVersion,
     pub will: Will,
 }
@@ -179,6 +182,7 @@ mod tests {
     fn will(client_id: &str) -> StoredWill {
         StoredWill {
             client_id: client_id.to_owned(),
+            username: None,
             version: ProtocolVersion::V5,
             will: Will {
                 topic: "t".to_owned(),

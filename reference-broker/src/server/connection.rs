@@ -3,6 +3,8 @@
 //! the core's.
 
 use std::fmt;
+use std::io;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -28,6 +30,9 @@ pub(super) enum Inbound {
     /// `memory#N` for an in-memory one).
     Accepted(BoxedStream, String),
     Bytes(ConnectionId, Bytes),
+    /// This many bytes of what the driver queued were written: the core
+    /// counts a client's backlog with it (`core::limits`).
+    Written(ConnectionId, usize),
     Closed(ConnectionId, TransportClose),
 }
 
@@ -68,6 +73,37 @@ const MAX_READ_CHUNK: usize = 64 * 1024;
 /// Bytes written with one write call at most, when packets queue up.
 const MAX_WRITE_BATCH: usize = 64 * 1024;
 
+/// Bytes read and not yet handled by the driver, past which a connection
+/// stops reading: two chunks, so reading and handling overlap.
+const READ_BUDGET: usize = 2 * MAX_READ_CHUNK;
+
+/// How long a closing connection may take to write its last packets (a
+/// DISCONNECT to a client that does not read) before it is dropped.
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
+
+/// Writes `bytes`, unless a close is requested meanwhile and the write
+/// then takes longer than [`CLOSE_LINGER`]: a peer that never reads must
+/// not keep a closed connection's task and buffers alive.
+async fn write_out(
+    stream: &mut BoxedStream,
+    bytes: &[u8],
+    rx: &OutboundReceiver,
+) -> io::Result<()> {
+    let write = stream.write_all(bytes);
+    tokio::pin!(write);
+    tokio::select! {
+        biased;
+        written = &mut write => written,
+        () = rx.close_requested() => match tokio::time::timeout(CLOSE_LINGER, write).await {
+            Ok(written) => written,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the peer read nothing while the connection closed",
+            )),
+        },
+    }
+}
+
 /// `first`, `next` and whatever else is queued, up to [`MAX_WRITE_BATCH`],
 /// as one buffer: a storm of wills to one subscriber then costs one write
 /// per batch rather than one per will. Whether a `Close` ended the batch.
@@ -95,8 +131,9 @@ fn batch(first: Bytes, next: Outbound, rx: &mut OutboundReceiver) -> (Bytes, boo
 /// Reading stops at EOF (`Ok(0)`, the peer's FIN) or an error (a reset or
 /// another transport failure, which the core treats alike for wills but
 /// reports differently); writing goes on until `Close`. A write error is
-/// reported as a transport error. While a write is blocked (a peer that
-/// does not read) the connection is not read either.
+/// reported as a transport error, each write's length as `Written`. While a
+/// write is blocked (a peer that does not read) the connection is not read
+/// either, nor while the driver has [`READ_BUDGET`] bytes of it unhandled.
 pub(super) async fn serve(
     conn: ConnectionId,
     mut stream: BoxedStream,
@@ -109,18 +146,20 @@ pub(super) async fn serve(
     let mut buf = BytesMut::new();
     let mut reading = true;
     loop {
-        if reading {
+        let may_read = reading && rx.may_read(READ_BUDGET);
+        if may_read {
             buf.reserve(chunk);
         }
         let capacity = buf.capacity() - buf.len();
         tokio::select! {
-            read = stream.read_buf(&mut buf), if reading => {
+            read = stream.read_buf(&mut buf), if may_read => {
                 let message = match read {
                     Ok(0) => Inbound::Closed(conn, TransportClose::PeerClosed),
                     Ok(read) => {
                         if read == capacity {
                             chunk = (chunk * 2).min(MAX_READ_CHUNK);
                         }
+                        rx.took_credit(read);
                         Inbound::Bytes(conn, buf.split().freeze())
                     }
                     Err(_) => Inbound::Closed(conn, TransportClose::Error),
@@ -133,21 +172,20 @@ pub(super) async fn serve(
                     return;
                 }
             }
+            () = rx.read_credit(READ_BUDGET), if reading && !may_read => {}
             item = rx.recv() => match item {
                 Some(Outbound::Bytes(first)) => {
-                    let (written, close) = match rx.try_recv() {
-                        None => (stream.write_all(&first).await, false),
-                        Some(next) => {
-                            let (batch, close) = batch(first, next, &mut rx);
-                            (stream.write_all(&batch).await, close)
-                        }
+                    let (bytes, close) = match rx.try_recv() {
+                        None => (first, false),
+                        Some(next) => batch(first, next, &mut rx),
                     };
-                    if written.is_err() {
+                    if write_out(&mut stream, &bytes, &rx).await.is_err() {
                         if reading {
                             let _ = tx.send(Inbound::Closed(conn, TransportClose::Error));
                         }
                         return;
                     }
+                    let _ = tx.send(Inbound::Written(conn, bytes.len()));
                     if close {
                         break;
                     }
@@ -156,6 +194,9 @@ pub(super) async fn serve(
             },
         }
     }
-    let _ = stream.flush().await;
-    let _ = stream.shutdown().await;
+    let finish = async {
+        let _ = stream.flush().await;
+        let _ = stream.shutdown().await;
+    };
+    let _ = tokio::time::timeout(CLOSE_LINGER, finish).await;
 }

@@ -60,6 +60,8 @@ struct ConnectionHandle {
     outbound: OutboundSender,
     /// The connection's task ([`serve`]).
     task: JoinHandle<()>,
+    /// The peer's address (or `memory#N`), for log lines.
+    peer: Box<str>,
 }
 
 #[derive(Debug)]
@@ -110,18 +112,38 @@ impl Driver {
                 tracing::debug!("{conn} accepted from {peer}");
                 let (outbound, rx) = outbound_queue();
                 let task = tokio::spawn(serve(conn, stream, rx, self.inbound_tx.clone()));
-                self.connections
-                    .insert(conn, ConnectionHandle { outbound, task });
+                let peer = peer.into_boxed_str();
+                self.connections.insert(
+                    conn,
+                    ConnectionHandle {
+                        outbound,
+                        task,
+                        peer,
+                    },
+                );
             }
-            Inbound::Bytes(conn, bytes) => self.broker.handle_bytes(conn, &bytes, now),
+            Inbound::Bytes(conn, bytes) => {
+                self.broker.handle_bytes(conn, &bytes, now);
+                if let Some(handle) = self.connections.get(&conn) {
+                    handle.outbound.return_credit(bytes.len());
+                }
+            }
+            Inbound::Written(conn, count) => self.broker.handle_bytes_written(conn, count, now),
             Inbound::Closed(conn, cause) => {
                 self.broker.handle_connection_closed(conn, cause, now);
             }
         }
     }
 
-    /// Carries out every queued action and logs every event.
+    /// Logs every event and carries out every queued action. Events first,
+    /// while a closed connection's peer address is still at hand.
     pub fn drain(&mut self) {
+        while let Some(event) = self.broker.poll_event() {
+            let peer = event_conn(&event)
+                .and_then(|conn| self.connections.get(&conn))
+                .map_or("-", |handle| &*handle.peer);
+            log_event(&event, peer);
+        }
         while let Some(action) = self.broker.poll_action() {
             match action {
                 Action::Send { conn, bytes } => {
@@ -140,9 +162,6 @@ impl Driver {
         if self.closing.len() > 2 * self.closing_pruned_at.max(32) {
             self.closing.retain(|writer| !writer.is_finished());
             self.closing_pruned_at = self.closing.len();
-        }
-        while let Some(event) = self.broker.poll_event() {
-            log_event(&event);
         }
     }
 
@@ -170,14 +189,30 @@ impl Driver {
     }
 }
 
-/// One log line per event; wills at INFO so an operator sees each one.
-fn log_event(event: &BrokerEvent) {
+/// One log line per event; wills at INFO so an operator sees each one,
+/// limit hits at WARN with the peer's address (`core::limits`).
+fn log_event(event: &BrokerEvent, peer: &str) {
     match event {
         e if e.is_will_event() => tracing::info!(target: "lastwill_broker::will", "{e}"),
-        e @ (BrokerEvent::ProtocolViolation { .. }
-        | BrokerEvent::ConnectionRejected { .. }
-        | BrokerEvent::EncodeFailed { .. }
-        | BrokerEvent::ShutdownStarted { .. }) => tracing::info!("{e}"),
+        e @ BrokerEvent::LimitReached { .. } => {
+            tracing::warn!(target: "lastwill_broker::limits", "{e} (peer {peer})");
+        }
+        e @ (BrokerEvent::ProtocolViolation { .. } | BrokerEvent::ConnectionRejected { .. }) => {
+            tracing::info!("{e} (peer {peer})");
+        }
+        e @ (BrokerEvent::EncodeFailed { .. } | BrokerEvent::ShutdownStarted { .. }) => {
+            tracing::info!("{e}")
+        }
         e => tracing::debug!("{e}"),
+    }
+}
+
+/// The connection an event is about, when it names one.
+fn event_conn(event: &BrokerEvent) -> Option<ConnectionId> {
+    match event {
+        BrokerEvent::LimitReached { conn, .. } => *conn,
+        BrokerEvent::ProtocolViolation { conn, .. }
+        | BrokerEvent::ConnectionRejected { conn, .. } => Some(*conn),
+        _ => None,
     }
 }

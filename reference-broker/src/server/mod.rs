@@ -13,6 +13,7 @@ mod connection;
 mod driver;
 mod memory;
 mod outbound;
+pub mod tls;
 pub mod ws;
 
 use std::future::Future;

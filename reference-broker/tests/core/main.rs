@@ -5,6 +5,7 @@
 //! their version (`MQTT-3.1.2-8 (3.1.1)`, since many IDs mean different
 //! things in the two versions) or `Catalogue B25` for unnumbered rows.
 
+mod auth;
 mod broker;
 mod connect;
 mod delay;

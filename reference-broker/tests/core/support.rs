@@ -160,6 +160,9 @@ impl Net {
                         .entry(conn)
                         .or_default()
                         .extend_from_slice(&bytes);
+                    // Written at once: these clients always read.
+                    self.broker
+                        .handle_bytes_written(conn, bytes.len(), self.now);
                 }
                 Action::Close { conn } => {
                     self.closed.insert(conn);
