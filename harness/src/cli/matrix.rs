@@ -498,6 +498,9 @@ fn write_readme(
     if args.out.join("performance.md").is_file() {
         out.push_str("- [performance.md](performance.md): load and timing measurements (`lastwill bench`).\n");
     }
+    if args.out.join("hardening.md").is_file() {
+        out.push_str("- [hardening.md](hardening.md): the reference broker under hostile clients, and the soak (`lastwill bench hostile`, `lastwill bench soak`).\n");
+    }
     if args.out.join("fuzz-live").is_dir() {
         out.push_str("- [fuzz-live/](fuzz-live/): `lastwill fuzz` campaigns against launched brokers (`fuzz-live/NAME/fuzz-report.md`, findings as scenario files).\n");
     }
