@@ -31,7 +31,7 @@ pub use encode::{encode, encode_to_bytes};
 pub use error::{DecodeError, EncodeError, PropertyContext};
 pub use limits::{Limits, MAX_REMAINING_LENGTH};
 pub use packet::*;
-pub use properties::{Properties, UserProperty};
+pub use properties::{Properties, PropertyValues, UserProperty};
 pub use raw::RawPacket;
 pub use topic::payload_matches_format;
 pub use types::{PacketType, PropertyId, ProtocolVersion, QoS, ReasonCode};

@@ -101,11 +101,11 @@ fn encoder_writes_what_it_is_given() {
         retain: false,
         topic: "a".into(),
         packet_id: Some(0),
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             payload_format_indicator: Some(7),
             will_delay_interval: Some(1),
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
         payload: bytes::Bytes::new(),
     });
     let bytes = encode_to_bytes(&publish, ProtocolVersion::V5).unwrap();

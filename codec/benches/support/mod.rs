@@ -11,8 +11,8 @@
 
 use bytes::{Bytes, BytesMut};
 use lastwill_codec::{
-    Connect, Limits, Packet, Properties, ProtocolVersion, Publish, PublishResponse, QoS, Subscribe,
-    Subscription, SubscriptionOptions, UserProperty, Will,
+    Connect, Limits, Packet, Properties, PropertyValues, ProtocolVersion, Publish, PublishResponse,
+    QoS, Subscribe, Subscription, SubscriptionOptions, UserProperty, Will,
 };
 
 /// Largest packet either decoder is told to accept.
@@ -209,7 +209,7 @@ pub fn all_sets() -> Vec<Set> {
 fn will_properties(version: Version) -> Properties {
     match version {
         Version::V4 => Properties::default(),
-        Version::V5 => Properties {
+        Version::V5 => Properties::from(PropertyValues {
             will_delay_interval: Some(30),
             payload_format_indicator: Some(1),
             message_expiry_interval: Some(3600),
@@ -220,8 +220,8 @@ fn will_properties(version: Version) -> Properties {
                 UserProperty::new("site", "hall-3"),
                 UserProperty::new("firmware", "4.2.1"),
             ],
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     }
 }
 

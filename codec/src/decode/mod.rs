@@ -47,21 +47,28 @@ pub fn decode(
     let Some(body) = buf.get(header.header_len..header.total_len) else {
         return Ok(None);
     };
-    let (mut packet, payload_start) = decode_body(&header, body, version)?;
-    match (&mut packet, payload_start) {
-        (Packet::Publish(publish), Some(start)) => {
-            let start = header.header_len + start;
-            let payload_len = header.total_len - start;
-            if payload_len < ZERO_COPY_PAYLOAD {
-                let payload = buf.get(start..header.total_len).unwrap_or_default();
-                publish.payload = Bytes::copy_from_slice(payload);
-                buf.advance(header.total_len);
-            } else {
-                publish.payload = buf.split_to(header.total_len).freeze().slice(start..);
-            }
+    if header.packet_type == PacketType::Publish {
+        // The hot path, kept apart from `decode_body` so that a long
+        // payload can be shared with `buf` and so that the payload is in
+        // place before the packet is wrapped and moved out.
+        let flags = header.first_byte & 0x0F;
+        let (mut publish, start) = publish::decode(flags, body, version)?;
+        let start = header.header_len + start;
+        if header.total_len - start < ZERO_COPY_PAYLOAD {
+            let payload = buf.get(start..header.total_len).unwrap_or_default();
+            publish.payload = Bytes::copy_from_slice(payload);
+            buf.advance(header.total_len);
+        } else {
+            // Advanced rather than sliced: one reference count update fewer
+            // per packet.
+            let mut frame = buf.split_to(header.total_len).freeze();
+            frame.advance(start);
+            publish.payload = frame;
         }
-        _ => buf.advance(header.total_len),
+        return Ok(Some(Packet::Publish(publish)));
     }
+    let packet = decode_body(&header, body, version)?;
+    buf.advance(header.total_len);
     Ok(Some(packet))
 }
 
@@ -94,11 +101,7 @@ pub fn decode_packet(
     let body = frame
         .get(header.header_len..header.total_len)
         .ok_or_else(|| incomplete(Some(header.total_len)))?;
-    let (mut packet, payload_start) = decode_body(&header, body, version)?;
-    if let (Packet::Publish(publish), Some(start)) = (&mut packet, payload_start) {
-        publish.payload = Bytes::copy_from_slice(body.get(start..).unwrap_or_default());
-    }
-    Ok(packet)
+    decode_body(&header, body, version)
 }
 
 /// The version a CONNECT's errors are reported in: its own protocol level
@@ -191,19 +194,18 @@ fn check_first_byte(first_byte: u8, version: ProtocolVersion) -> Result<PacketTy
     Ok(packet_type)
 }
 
-/// Decodes a whole body. A PUBLISH comes back with an empty payload and the
-/// payload's offset in `body`, for the caller to fill in. Inlined so that
-/// the packet (some 400 bytes) is built where the caller returns it rather
+/// Decodes a whole body; a PUBLISH payload is copied out of `body`
+/// ([`decode`] takes PUBLISH first, to share long payloads instead).
+/// Inlined so that the packet is built where the caller returns it rather
 /// than moved out of each layer.
 #[inline(always)]
 fn decode_body(
     header: &FixedHeader,
     body: &[u8],
     version: ProtocolVersion,
-) -> Result<(Packet, Option<usize>), DecodeError> {
+) -> Result<Packet, DecodeError> {
     let flags = header.first_byte & 0x0F;
     let packet_type = header.packet_type;
-    let mut payload_start = None;
     let packet = match packet_type {
         PacketType::Connect => {
             if flags != 0 {
@@ -217,8 +219,8 @@ fn decode_body(
         }
         PacketType::ConnAck => Packet::ConnAck(ack::connack(body, version)?),
         PacketType::Publish => {
-            let (publish, start) = publish::decode(flags, body, version)?;
-            payload_start = Some(start);
+            let (mut publish, start) = publish::decode(flags, body, version)?;
+            publish.payload = Bytes::copy_from_slice(body.get(start..).unwrap_or_default());
             Packet::Publish(publish)
         }
         PacketType::PubAck => Packet::PubAck(ack::publish_response(packet_type, body, version)?),
@@ -240,7 +242,7 @@ fn decode_body(
         PacketType::Disconnect => Packet::Disconnect(ack::disconnect(body, version)?),
         PacketType::Auth => Packet::Auth(ack::auth(body, version)?),
     };
-    Ok((packet, payload_start))
+    Ok(packet)
 }
 
 /// Whether `code` is a reason (or 3.1.1 return) code `packet_type` may carry

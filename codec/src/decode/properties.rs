@@ -3,7 +3,7 @@
 
 use crate::decode::text;
 use crate::error::{DecodeError, PropertyContext};
-use crate::properties::{Properties, UserProperty};
+use crate::properties::{Properties, PropertyValues, UserProperty};
 use crate::types::{PacketType as T, PropertyId as P};
 use crate::wire::Reader;
 
@@ -79,9 +79,16 @@ pub(crate) fn decode_properties(
         return Err(DecodeError::PropertyLengthMismatch);
     }
     let mut section = reader.sub(len, "properties")?;
-    let mut properties = Properties::default();
+    if section.is_empty() {
+        // The common case: no properties, nothing to allocate.
+        return Ok(Properties::default());
+    }
+    // Filled in place: every property read sets a value, so a non-empty
+    // section never leaves the box empty.
+    let mut properties = Properties::allocated();
+    let values: &mut PropertyValues = &mut properties;
     while !section.is_empty() {
-        decode_one(&mut section, context, &mut properties).map_err(|error| match error {
+        decode_one(&mut section, context, values).map_err(|error| match error {
             // A value that runs past the Property Length.
             DecodeError::UnexpectedEnd { .. } => DecodeError::PropertyLengthMismatch,
             other => other,
@@ -125,7 +132,7 @@ fn name(id: P) -> &'static str {
 fn decode_one(
     reader: &mut Reader<'_>,
     context: PropertyContext,
-    props: &mut Properties,
+    props: &mut PropertyValues,
 ) -> Result<(), DecodeError> {
     let raw = reader.varint("property identifier")?;
     let id = u8::try_from(raw)

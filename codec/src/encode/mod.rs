@@ -22,31 +22,45 @@ mod packets;
 mod properties;
 mod wire;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use crate::error::EncodeError;
 use crate::limits::MAX_REMAINING_LENGTH;
 use crate::packet::Packet;
 use crate::types::ProtocolVersion;
+use wire::Writer;
 
 /// Appends the encoding of `packet` in `version` to `buf`. On error nothing
 /// is appended.
+///
+/// Two passes over the packet: the first measures the body and checks every
+/// length the wire format limits, the second writes the fixed header and the
+/// body straight into `buf`, sized once. No temporary buffer, no copy of the
+/// body; a PUBLISH payload is copied once, into `buf`.
 pub fn encode(
     packet: &Packet,
     version: ProtocolVersion,
     buf: &mut BytesMut,
 ) -> Result<(), EncodeError> {
-    let mut body = BytesMut::new();
-    let first_byte = packets::write_body(packet, version, &mut body)?;
-    let remaining_length = body.len();
+    let v5 = version.is_v5();
+    let sizes = packets::measure(packet, v5)?;
+    let remaining_length = sizes.body;
     let length = u32::try_from(remaining_length)
         .ok()
         .filter(|len| *len <= MAX_REMAINING_LENGTH)
         .ok_or(EncodeError::PacketTooLarge { remaining_length })?;
-    buf.reserve(remaining_length + 5);
-    buf.put_u8(first_byte);
-    wire::put_varint(buf, length, "remaining length")?;
-    buf.put_slice(&body);
+    let tail = packets::tail(packet);
+    let head_len =
+        1 + wire::varint_len(length, "remaining length")? + remaining_length - tail.len();
+    let start = buf.len();
+    buf.reserve(head_len + tail.len());
+    buf.resize(start + head_len, 0);
+    let mut writer = Writer::new(buf.get_mut(start..).unwrap_or_default());
+    writer.put_u8(packets::first_byte(packet));
+    wire::put_varint(&mut writer, length);
+    packets::write_body(packet, v5, &sizes, &mut writer);
+    debug_assert_eq!(writer.position(), head_len);
+    buf.extend_from_slice(tail);
     Ok(())
 }
 

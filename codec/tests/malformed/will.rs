@@ -180,7 +180,7 @@ fn will_user_properties_may_repeat_and_keep_their_order() {
     ) else {
         panic!()
     };
-    let users = c.will.unwrap().properties.user_properties;
+    let users = c.will.unwrap().properties.into_values().user_properties;
     assert_eq!(
         users,
         vec![UserProperty::new("k", "2"), UserProperty::new("k", "1")]

@@ -27,7 +27,7 @@ fn will_v5() -> Will {
         payload: Bytes::from_static(b"offline"),
         qos: QoS::AtLeastOnce,
         retain: true,
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             will_delay_interval: Some(5),
             payload_format_indicator: Some(1),
             message_expiry_interval: Some(60),
@@ -35,8 +35,8 @@ fn will_v5() -> Will {
             response_topic: Some("lw/reply".into()),
             correlation_data: Some(Bytes::from_static(&[1, 2])),
             user_properties: vec![UserProperty::new("k", "1"), UserProperty::new("k", "0")],
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     }
 }
 
@@ -64,7 +64,7 @@ fn connect_v5() -> Connect {
         version: V5,
         clean_start: true,
         keep_alive: 10,
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             session_expiry_interval: Some(120),
             receive_maximum: Some(20),
             maximum_packet_size: Some(4096),
@@ -74,8 +74,8 @@ fn connect_v5() -> Connect {
             authentication_method: Some("PLAIN".into()),
             authentication_data: Some(Bytes::from_static(b"x")),
             user_properties: vec![UserProperty::new("a", "b")],
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
         client_id: "dev5".into(),
         will: Some(will_v5()),
         username: None,
@@ -92,11 +92,11 @@ fn response(packet_id: PacketId, code: u8, properties: Properties) -> PublishRes
 }
 
 fn reason_string(text: &str) -> Properties {
-    Properties {
+    Properties::from(PropertyValues {
         reason_string: Some(text.into()),
         user_properties: vec![UserProperty::new("why", "test")],
-        ..Properties::default()
-    }
+        ..PropertyValues::default()
+    })
 }
 
 pub fn all() -> Vec<Fixture> {
@@ -138,7 +138,7 @@ pub fn all() -> Vec<Fixture> {
             Packet::ConnAck(ConnAck {
                 session_present: false,
                 reason_code: ReasonCode::SUCCESS,
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     session_expiry_interval: Some(0),
                     receive_maximum: Some(10),
                     maximum_qos: Some(1),
@@ -150,8 +150,8 @@ pub fn all() -> Vec<Fixture> {
                     subscription_identifier_available: Some(1),
                     shared_subscription_available: Some(0),
                     server_keep_alive: Some(5),
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
             }),
         ),
         fixture(
@@ -185,14 +185,14 @@ pub fn all() -> Vec<Fixture> {
                 retain: false,
                 topic: "lw/dev5".into(),
                 packet_id: Some(0x1234),
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     payload_format_indicator: Some(0),
                     message_expiry_interval: Some(9),
                     topic_alias: Some(3),
                     subscription_identifiers: vec![1, 300],
                     user_properties: vec![UserProperty::new("z", ""), UserProperty::new("a", "")],
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
                 payload: Bytes::new(),
             }),
         ),
@@ -258,10 +258,10 @@ pub fn all() -> Vec<Fixture> {
             V5,
             Packet::Subscribe(Subscribe {
                 packet_id: 2,
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     subscription_identifiers: vec![42],
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
                 subscriptions: vec![
                     subscription(
                         "lw/+",
@@ -312,10 +312,10 @@ pub fn all() -> Vec<Fixture> {
             V5,
             Packet::Unsubscribe(Unsubscribe {
                 packet_id: 4,
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     user_properties: vec![UserProperty::new("u", "v")],
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
                 filters: vec!["lw/+".into(), "a".into()],
             }),
         ),
@@ -361,11 +361,11 @@ pub fn all() -> Vec<Fixture> {
             V5,
             Packet::Disconnect(Disconnect {
                 reason_code: ReasonCode::SUCCESS,
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     session_expiry_interval: Some(0),
                     reason_string: Some("bye".into()),
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
             }),
         ),
         fixture(
@@ -373,11 +373,11 @@ pub fn all() -> Vec<Fixture> {
             V5,
             Packet::Auth(Auth {
                 reason_code: ReasonCode::CONTINUE_AUTHENTICATION,
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     authentication_method: Some("SCRAM".into()),
                     authentication_data: Some(Bytes::from_static(&[0, 255])),
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
             }),
         ),
         fixture("auth_v5_short", V5, Packet::Auth(Auth::default())),

@@ -252,10 +252,10 @@ mod tests {
 
     #[test]
     fn publish_summary_is_one_readable_line() {
-        let mut properties = Properties {
+        let mut properties = Properties::from(lastwill_codec::PropertyValues {
             message_expiry_interval: Some(10),
-            ..Properties::default()
-        };
+            ..lastwill_codec::PropertyValues::default()
+        });
         properties.user_properties.push(UserProperty::new("a", "b"));
         let p = Publish {
             dup: false,

@@ -221,11 +221,13 @@ mod tests {
     fn absent_properties_mean_available() {
         let all = from_connack(&lastwill_codec::Properties::default());
         assert_eq!(all.have.len(), 6);
-        let limited = from_connack(&lastwill_codec::Properties {
-            maximum_qos: Some(1),
-            retain_available: Some(0),
-            ..Default::default()
-        });
+        let limited = from_connack(&lastwill_codec::Properties::from(
+            lastwill_codec::PropertyValues {
+                maximum_qos: Some(1),
+                retain_available: Some(0),
+                ..lastwill_codec::PropertyValues::default()
+            },
+        ));
         assert!(limited.have.contains(&Capability::Qos1));
         assert!(!limited.have.contains(&Capability::Qos2));
         assert!(!limited.have.contains(&Capability::Retain));

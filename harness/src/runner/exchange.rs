@@ -64,10 +64,10 @@ impl<T: Target> ScenarioRun<'_, T> {
     pub(super) async fn publish(&mut self, p: &PublishStep) -> Result<(), StepError> {
         self.ensure_open(&p.client).await?;
         let qos = qos(p.qos)?;
-        let mut properties = lastwill_codec::Properties {
+        let mut properties = lastwill_codec::Properties::from(lastwill_codec::PropertyValues {
             message_expiry_interval: p.message_expiry,
-            ..Default::default()
-        };
+            ..lastwill_codec::PropertyValues::default()
+        });
         properties.user_properties = packets::user_properties(&p.user_properties, &self.ns);
         let publish = lastwill_codec::Publish {
             dup: false,

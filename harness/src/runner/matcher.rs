@@ -230,7 +230,7 @@ fn pairs(list: &[UserProperty]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use lastwill_codec::{Properties, QoS};
+    use lastwill_codec::{Properties, PropertyValues, QoS};
 
     use super::*;
     use crate::scenario::values::Bytes as ScenarioBytes;
@@ -262,14 +262,14 @@ mod tests {
             retain: false,
             topic: "ns/status".into(),
             packet_id: Some(1),
-            properties: Properties {
+            properties: Properties::from(PropertyValues {
                 message_expiry_interval: expiry,
                 user_properties: users
                     .iter()
                     .map(|(n, v)| UserProperty::new(*n, *v))
                     .collect(),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }),
             payload: Bytes::from_static(b"offline"),
         }
     }

@@ -3,7 +3,8 @@
 
 use bytes::Bytes;
 use lastwill_codec::{
-    decode_packet, Connect, Limits, Properties, ProtocolVersion, QoS, RawPacket, UserProperty, Will,
+    decode_packet, Connect, Limits, Properties, PropertyValues, ProtocolVersion, QoS, RawPacket,
+    UserProperty, Will,
 };
 
 use super::verdict::StepError;
@@ -100,7 +101,7 @@ pub(crate) fn connect(
         Some(p) => Some(payload(p, ns)?),
         None => None,
     };
-    connect.properties = Properties {
+    connect.properties = Properties::from(PropertyValues {
         session_expiry_interval: spec.session_expiry,
         receive_maximum: spec.receive_maximum,
         maximum_packet_size: spec.maximum_packet_size,
@@ -108,8 +109,8 @@ pub(crate) fn connect(
         request_problem_information: spec.request_problem_information,
         request_response_information: spec.request_response_information,
         user_properties: user_properties(&spec.user_properties, ns),
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    });
     if let (true, Some(will)) = (with_will, &spec.will) {
         let qos = QoS::from_u8(will.qos).ok_or_else(|| {
             StepError::Error(format!(
@@ -122,7 +123,7 @@ pub(crate) fn connect(
             payload: payload(&will.payload, ns)?,
             qos,
             retain: will.retain,
-            properties: Properties {
+            properties: Properties::from(PropertyValues {
                 will_delay_interval: will.delay,
                 message_expiry_interval: will.message_expiry,
                 payload_format_indicator: will.payload_format,
@@ -133,8 +134,8 @@ pub(crate) fn connect(
                     None => None,
                 },
                 user_properties: user_properties(&will.user_properties, ns),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }),
         });
     }
     Ok(connect)

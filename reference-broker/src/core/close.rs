@@ -7,6 +7,7 @@ use super::close_cause::{
 };
 use super::event::{BrokerEvent, SessionEndReason};
 use super::message::Message;
+use super::timer::SessionTimer;
 use super::will::StoredWill;
 use super::Broker;
 use crate::faults::Fault;
@@ -26,6 +27,9 @@ impl Broker {
             return;
         };
         self.pending.remove(conn);
+        if c.is_connected() {
+            self.connected -= 1;
+        }
         if c.is_connected() && c.version.is_v5() {
             if let Some(reason) = cause.server_disconnect_reason() {
                 let packet = Packet::Disconnect(Disconnect::new(reason));
@@ -56,6 +60,10 @@ impl Broker {
                 let ends = s.expiry_interval == 0 || taken_over_clean;
                 let end_at = if ends { Some(now) } else { s.end_time(now) };
                 s.go_offline(now);
+                // A session that ends now is removed below: its expiry
+                // timer would only wake the driver for nothing.
+                let expiry = s.timers.get(SessionTimer::SessionExpiry);
+                self.note_armed(expiry.filter(|_| !ends));
                 (ends, end_at)
             }
             _ => (true, Some(now)),
@@ -114,6 +122,7 @@ impl Broker {
                     due,
                 });
                 self.wills.schedule(will, due, trigger);
+                self.note_armed(Some(due));
             }
         }
     }

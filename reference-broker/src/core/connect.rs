@@ -2,7 +2,7 @@
 //! Start, the armed will and CONNACK. Refusals live in `connect_reject.rs`.
 
 use lastwill_codec::{
-    payload_matches_format, ConnAck, Connect, Packet, Properties, QoS, ReasonCode,
+    payload_matches_format, ConnAck, Connect, Packet, Properties, PropertyValues, QoS, ReasonCode,
 };
 
 use super::close_cause::{CloseCause, WillDiscardReason};
@@ -69,6 +69,7 @@ impl Broker {
             return;
         };
         c.phase = Phase::Connected;
+        self.connected += 1;
         c.client_id = Some(client_id.clone());
         c.username = connect.username.clone();
         c.timers.stop(SessionTimer::ConnectTimeout);
@@ -145,13 +146,17 @@ impl Broker {
             }
         }
         if let Some(max) = self.config.max_connections {
-            let others = self
-                .connections
-                .values()
-                .filter(|c| {
-                    c.is_connected() && c.client_id.as_deref() != Some(connect.client_id.as_str())
-                })
-                .count();
+            // The client's own live connection, which a takeover replaces,
+            // does not count.
+            let own = self
+                .sessions
+                .get(&connect.client_id)
+                .and_then(|s| s.connection)
+                .and_then(|id| self.connections.get(&id))
+                .is_some_and(|c| {
+                    c.is_connected() && c.client_id.as_deref() == Some(connect.client_id.as_str())
+                });
+            let others = self.connected - usize::from(own);
             if others >= max {
                 return refuse(ReasonCode::QUOTA_EXCEEDED, "§3.2.2.2");
             }
@@ -233,15 +238,15 @@ impl Broker {
     /// limit that differs from the protocol default, so clients can adapt.
     fn connack_properties(&self, terms: &SessionTerms, assigned: Option<&str>) -> Properties {
         let config = &self.config;
-        let mut p = Properties {
+        let mut p = Properties::from(PropertyValues {
             assigned_client_identifier: assigned.map(str::to_owned),
             server_keep_alive: config.server_keep_alive,
             maximum_packet_size: Some(config.max_packet_size),
             wildcard_subscription_available: Some(1),
             subscription_identifier_available: Some(1),
             shared_subscription_available: Some(0),
-            ..Properties::default()
-        };
+            ..PropertyValues::default()
+        });
         if terms.effective != terms.requested {
             p.session_expiry_interval = Some(terms.effective);
         }

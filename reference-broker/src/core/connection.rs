@@ -42,7 +42,7 @@ pub(crate) struct Connection {
     /// (MQTT-3.1.2-24 / -25).
     pub max_packet_size: Option<u32>,
     /// Client-to-server Topic Aliases (§3.3.2.3.4).
-    pub topic_aliases: HashMap<u16, String>,
+    pub topic_aliases: TopicAliases,
     /// QoS 0 PUBLISH to this client are being dropped for its backlog
     /// (`core::limits`); reported once until the backlog drains.
     pub shedding: bool,
@@ -62,7 +62,7 @@ impl Connection {
             connect_session_expiry: 0,
             receive_maximum: u16::MAX,
             max_packet_size: None,
-            topic_aliases: HashMap::new(),
+            topic_aliases: TopicAliases::default(),
             shedding: false,
         }
     }
@@ -90,6 +90,26 @@ impl Connection {
             self.timers
                 .set(SessionTimer::KeepAlive, now.plus_millis(self.keep_alive_ms));
         }
+    }
+}
+
+/// Client-to-server Topic Aliases. Few clients use them, so the map is
+/// allocated by the first alias: an empty `HashMap` inline would cost every
+/// connection 48 bytes.
+#[derive(Debug, Default)]
+#[expect(
+    clippy::box_collection,
+    reason = "an unused map costs 48 bytes inline and 8 boxed"
+)]
+pub(crate) struct TopicAliases(Option<Box<HashMap<u16, String>>>);
+
+impl TopicAliases {
+    pub fn get(&self, alias: &u16) -> Option<&String> {
+        self.0.as_ref().and_then(|map| map.get(alias))
+    }
+
+    pub fn insert(&mut self, alias: u16, topic: String) -> Option<String> {
+        self.0.get_or_insert_default().insert(alias, topic)
     }
 }
 

@@ -2,7 +2,7 @@
 //! becomes before routing, and what one subscriber is owed.
 
 use bytes::Bytes;
-use lastwill_codec::{Properties, Publish, QoS};
+use lastwill_codec::{Properties, PropertyValues, Publish, QoS};
 
 use super::will::StoredWill;
 use crate::faults::{Fault, FaultSet};
@@ -41,15 +41,15 @@ impl Message {
     /// forwards are kept; Topic Alias and Subscription Identifiers are
     /// per-connection and per-subscription, so they are not.
     pub fn from_publish(publish: Publish, topic: String, publisher: &str, now: Timestamp) -> Self {
-        let p = publish.properties;
-        let properties = Properties {
+        let p = publish.properties.into_values();
+        let properties = Properties::from(PropertyValues {
             payload_format_indicator: p.payload_format_indicator,
             content_type: p.content_type,
             response_topic: p.response_topic,
             correlation_data: p.correlation_data,
             user_properties: p.user_properties,
-            ..Properties::default()
-        };
+            ..PropertyValues::default()
+        });
         Self {
             topic,
             payload: publish.payload,
@@ -74,10 +74,10 @@ impl Message {
             properties.will_delay_interval = None;
         }
         let expiry_interval = if faults.contains(Fault::DropWillProperties) {
-            properties = Properties {
+            properties = Properties::from(PropertyValues {
                 will_delay_interval: properties.will_delay_interval,
-                ..Properties::default()
-            };
+                ..PropertyValues::default()
+            });
             None
         } else {
             expiry_interval
@@ -170,13 +170,13 @@ mod tests {
                 payload: Bytes::from_static(b"offline"),
                 qos: QoS::AtLeastOnce,
                 retain: true,
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     will_delay_interval: Some(30),
                     message_expiry_interval: Some(10),
                     content_type: Some("text/plain".to_owned()),
                     user_properties: vec![UserProperty::new("a", "1"), UserProperty::new("b", "2")],
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
             },
         }
     }

@@ -60,6 +60,12 @@ pub struct Broker {
     retained: RetainedStore,
     out: Outbox,
     shut_down: bool,
+    /// Connections in [`Phase::Connected`]: the `max_connections` check
+    /// reads it on every CONNECT, so it is kept rather than counted.
+    connected: usize,
+    /// The earliest deadline armed since the driver last took it
+    /// ([`poll_new_deadline`](Self::poll_new_deadline)).
+    armed: Option<Timestamp>,
 }
 
 /// Which table a due timer lives in.
@@ -83,6 +89,8 @@ impl Broker {
             retained: RetainedStore::default(),
             out: Outbox::default(),
             shut_down: false,
+            armed: None,
+            connected: 0,
         }
     }
 
@@ -103,10 +111,11 @@ impl Broker {
         }
         self.evict_pending(now);
         let mut connection = Box::new(Connection::new());
-        connection.timers.set(
-            SessionTimer::ConnectTimeout,
-            now + self.config.connect_timeout,
-        );
+        let deadline = now + self.config.connect_timeout;
+        connection
+            .timers
+            .set(SessionTimer::ConnectTimeout, deadline);
+        self.note_armed(Some(deadline));
         self.connections.insert(id, connection);
         self.pending.insert(id);
         id
@@ -246,8 +255,29 @@ impl Broker {
         self.out.poll_action()
     }
 
+    /// The earliest deadline armed since the last call, if any. A driver
+    /// that wakes at the earlier of this and the deadline it holds never
+    /// wakes late, without rescanning every table
+    /// ([`poll_timeout`](Self::poll_timeout)) after each input: a storm of N
+    /// closes then costs N, not N². It may wake early, for a timer stopped or
+    /// pushed back since; [`handle_timeout`](Self::handle_timeout) then does
+    /// nothing and `poll_timeout` gives the real next deadline.
+    pub fn poll_new_deadline(&mut self) -> Option<Timestamp> {
+        self.armed.take()
+    }
+
+    /// Records a deadline just armed, for
+    /// [`poll_new_deadline`](Self::poll_new_deadline). Every place that
+    /// arms a timer calls it.
+    fn note_armed(&mut self, at: Option<Timestamp>) {
+        if let Some(at) = at {
+            self.armed = Some(self.armed.map_or(at, |armed| armed.min(at)));
+        }
+    }
+
     /// The earliest deadline the driver must call
-    /// [`handle_timeout`](Self::handle_timeout) at.
+    /// [`handle_timeout`](Self::handle_timeout) at. It looks at every
+    /// connection, session and pending will.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
         let connections = self
             .connections
@@ -309,7 +339,13 @@ impl Broker {
             (Phase::AwaitingConnect, Packet::Connect(connect)) => {
                 // Accepted or refused, it is no longer waiting.
                 self.pending.remove(conn);
-                self.on_connect(conn, *connect, now)
+                self.on_connect(conn, *connect, now);
+                // An accepted CONNECT arms the keep-alive timer.
+                let keep_alive = self
+                    .connections
+                    .get(&conn)
+                    .and_then(|c| c.timers.get(SessionTimer::KeepAlive));
+                self.note_armed(keep_alive);
             }
             (Phase::AwaitingConnect, other) => {
                 self.reject_without_connack(
@@ -321,6 +357,8 @@ impl Broker {
             }
             (Phase::Connected, packet) => {
                 c.touch(now);
+                let keep_alive = c.timers.get(SessionTimer::KeepAlive);
+                self.note_armed(keep_alive);
                 self.on_packet(conn, packet, now);
             }
         }

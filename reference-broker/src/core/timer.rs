@@ -30,23 +30,29 @@ impl SessionTimer {
     }
 }
 
-/// One optional deadline per [`SessionTimer`].
+/// One optional deadline per [`SessionTimer`]. Every connection and
+/// session holds one, so the deadlines are kept with a bit mask of which are
+/// armed: half the size of four `Option<Timestamp>`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TimerTable {
-    deadlines: [Option<Timestamp>; 4],
+    deadlines: [Timestamp; 4],
+    /// Bit `timer.index()` set: that deadline is armed.
+    armed: u8,
 }
 
 impl TimerTable {
     pub fn set(&mut self, timer: SessionTimer, at: Timestamp) {
-        self.deadlines[timer.index()] = Some(at);
+        self.deadlines[timer.index()] = at;
+        self.armed |= 1 << timer.index();
     }
 
     pub fn stop(&mut self, timer: SessionTimer) {
-        self.deadlines[timer.index()] = None;
+        self.deadlines[timer.index()] = Timestamp::default();
+        self.armed &= !(1 << timer.index());
     }
 
     pub fn get(&self, timer: SessionTimer) -> Option<Timestamp> {
-        self.deadlines[timer.index()]
+        (self.armed & (1 << timer.index()) != 0).then(|| self.deadlines[timer.index()])
     }
 
     /// Whether `timer` is armed and its deadline is at or before `now`.
@@ -56,7 +62,10 @@ impl TimerTable {
 
     /// The earliest armed deadline.
     pub fn next_timeout(&self) -> Option<Timestamp> {
-        self.deadlines.iter().flatten().min().copied()
+        SessionTimer::ALL
+            .into_iter()
+            .filter_map(|t| self.get(t))
+            .min()
     }
 
     /// Armed timers whose deadline is at or before `now`, earliest first.

@@ -175,7 +175,7 @@ impl WillScheduler {
 #[cfg(test)]
 mod tests {
     use bytes::Bytes;
-    use lastwill_codec::{Properties, QoS};
+    use lastwill_codec::{Properties, PropertyValues, QoS};
 
     use super::*;
 
@@ -189,10 +189,10 @@ mod tests {
                 payload: Bytes::from_static(b"gone"),
                 qos: QoS::AtMostOnce,
                 retain: false,
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     will_delay_interval: Some(5),
-                    ..Properties::default()
-                },
+                    ..PropertyValues::default()
+                }),
             },
         }
     }

@@ -3,12 +3,15 @@
 //! the core's.
 
 use std::fmt;
+use std::future::{poll_fn, Future};
 use std::io;
+use std::pin::pin;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
 use super::outbound::OutboundReceiver;
@@ -23,12 +26,61 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + fmt::Debug> ByteStream for T {}
 
 pub(super) type BoxedStream = Box<dyn ByteStream>;
 
+/// A connection's stream. TCP is kept apart because it can be waited on
+/// for readiness and read only once bytes are there: an idle socket then
+/// holds no read buffer, which is most of what ten thousand idle clients
+/// would otherwise cost. Other streams (in-memory, TLS, WebSocket) are read
+/// through a buffer reserved while they wait.
+#[derive(Debug)]
+pub(super) enum Transport {
+    Tcp(TcpStream),
+    Other(BoxedStream),
+}
+
+impl Transport {
+    fn writer(&mut self) -> &mut (dyn AsyncWrite + Send + Unpin) {
+        match self {
+            Transport::Tcp(stream) => stream,
+            Transport::Other(stream) => stream,
+        }
+    }
+
+    /// Reads at most `chunk` bytes once some are available: the bytes (with
+    /// whether they filled the buffer), or an empty buffer at end of stream.
+    fn poll_read_chunk(
+        &mut self,
+        chunk: usize,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(BytesMut, bool)>> {
+        let mut buf = BytesMut::new();
+        loop {
+            let read = match self {
+                Transport::Tcp(stream) => {
+                    ready!(stream.poll_read_ready(cx))?;
+                    buf.reserve(chunk);
+                    match stream.try_read_buf(&mut buf) {
+                        // The readiness was stale and is now cleared: wait again.
+                        Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+                        read => read?,
+                    }
+                }
+                Transport::Other(stream) => {
+                    buf.reserve(chunk);
+                    ready!(pin!(stream.read_buf(&mut buf)).poll(cx))?
+                }
+            };
+            let full = read == buf.capacity();
+            return Poll::Ready(Ok((buf, full)));
+        }
+    }
+}
+
 /// What the accept, reader and writer tasks tell the driver.
 #[derive(Debug)]
 pub(super) enum Inbound {
     /// A new connection and a label for logs (the peer address, or
     /// `memory#N` for an in-memory one).
-    Accepted(BoxedStream, String),
+    Accepted(Transport, String),
     Bytes(ConnectionId, Bytes),
     /// This many bytes of what the driver queued were written: the core
     /// counts a client's backlog with it (`core::limits`).
@@ -50,7 +102,7 @@ pub(super) async fn accept_loop(listener: TcpListener, tx: mpsc::UnboundedSender
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
                 if tx
-                    .send(Inbound::Accepted(Box::new(stream), peer.to_string()))
+                    .send(Inbound::Accepted(Transport::Tcp(stream), peer.to_string()))
                     .is_err()
                 {
                     return;
@@ -66,7 +118,7 @@ pub(super) async fn accept_loop(listener: TcpListener, tx: mpsc::UnboundedSender
     }
 }
 
-/// Read buffer sizes of a connection: the first, and the most it grows to.
+/// Read sizes of a connection: the first, and the most it grows to.
 const MIN_READ_CHUNK: usize = 256;
 const MAX_READ_CHUNK: usize = 64 * 1024;
 
@@ -85,7 +137,7 @@ const CLOSE_LINGER: Duration = Duration::from_secs(2);
 /// then takes longer than [`CLOSE_LINGER`]: a peer that never reads must
 /// not keep a closed connection's task and buffers alive.
 async fn write_out(
-    stream: &mut BoxedStream,
+    stream: &mut (dyn AsyncWrite + Send + Unpin),
     bytes: &[u8],
     rx: &OutboundReceiver,
 ) -> io::Result<()> {
@@ -94,13 +146,15 @@ async fn write_out(
     tokio::select! {
         biased;
         written = &mut write => written,
-        () = rx.close_requested() => match tokio::time::timeout(CLOSE_LINGER, write).await {
-            Ok(written) => written,
-            Err(_) => Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "the peer read nothing while the connection closed",
-            )),
-        },
+        () = poll_fn(|cx| rx.poll_close_requested(cx)) => {
+            match tokio::time::timeout(CLOSE_LINGER, write).await {
+                Ok(written) => written,
+                Err(_) => Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the peer read nothing while the connection closed",
+                )),
+            }
+        }
     }
 }
 
@@ -123,80 +177,139 @@ fn batch(first: Bytes, next: Outbound, rx: &mut OutboundReceiver) -> (Bytes, boo
     (batch.freeze(), false)
 }
 
+/// What woke a connection's task.
+enum Step {
+    /// What a read gave: bytes and whether they filled the buffer, an empty
+    /// buffer at end of stream, or the error.
+    Read(io::Result<(BytesMut, bool)>),
+    /// What the driver queued; `None` once it dropped its end.
+    Queued(Option<Outbound>),
+}
+
+/// Waits for the next [`Step`], looking at the queue and the stream in
+/// turns (`read_first` alternates) so that neither starves the other. A
+/// poll function rather than a `select!` of futures: it stores no waiter,
+/// which keeps each idle connection's task small.
+fn poll_step(
+    stream: &mut Transport,
+    rx: &OutboundReceiver,
+    may_read: bool,
+    chunk: usize,
+    read_first: bool,
+    cx: &mut Context<'_>,
+) -> Poll<Step> {
+    if read_first && may_read {
+        if let Poll::Ready(read) = stream.poll_read_chunk(chunk, cx) {
+            return Poll::Ready(Step::Read(read));
+        }
+    }
+    // Registers the task for queued items and for returned read credit.
+    if let Poll::Ready(item) = rx.poll_recv(cx) {
+        return Poll::Ready(Step::Queued(item));
+    }
+    if !read_first && may_read {
+        if let Poll::Ready(read) = stream.poll_read_chunk(chunk, cx) {
+            return Poll::Ready(Step::Read(read));
+        }
+    }
+    Poll::Pending
+}
+
 /// Serves one connection in one task: reports what arrives and how the
 /// stream ended, and writes what the driver queues, in order, until told to
 /// close or the driver goes away. One task rather than a reader and a writer
 /// over a split stream: half the tasks and no lock per idle connection.
 ///
-/// Reading stops at EOF (`Ok(0)`, the peer's FIN) or an error (a reset or
-/// another transport failure, which the core treats alike for wills but
-/// reports differently); writing goes on until `Close`. A write error is
-/// reported as a transport error, each write's length as `Written`. While a
-/// write is blocked (a peer that does not read) the connection is not read
-/// either, nor while the driver has [`READ_BUDGET`] bytes of it unhandled.
+/// Reading stops at EOF (`Ok(0)`, the peer's FIN) or an error. After EOF
+/// writing goes on until `Close`; after a read error (a reset, or another
+/// transport failure, which the core treats alike for wills but reports
+/// differently) the task ends at once: nothing more can be written, and a
+/// storm of resets then costs no wake-up and no shutdown call per
+/// connection. A write error is reported as a transport error, each write's
+/// length as `Written`. While a write is blocked (a peer that does not
+/// read) the connection is not read either, nor while the driver has
+/// [`READ_BUDGET`] bytes of it unhandled. The rarely reached states (a
+/// write, the final flush) are boxed so that they do not size every idle
+/// connection's future.
 pub(super) async fn serve(
     conn: ConnectionId,
-    mut stream: BoxedStream,
+    mut stream: Transport,
     mut rx: OutboundReceiver,
     tx: mpsc::UnboundedSender<Inbound>,
 ) {
-    // An idle connection holds only a small buffer; one whose reads fill it
-    // gets a larger one, up to MAX_READ_CHUNK.
+    // A connection whose reads fill the chunk gets a larger one, up to
+    // MAX_READ_CHUNK.
     let mut chunk = MIN_READ_CHUNK;
-    let mut buf = BytesMut::new();
     let mut reading = true;
+    let mut read_first = false;
     loop {
         let may_read = reading && rx.may_read(READ_BUDGET);
-        if may_read {
-            buf.reserve(chunk);
-        }
-        let capacity = buf.capacity() - buf.len();
-        tokio::select! {
-            read = stream.read_buf(&mut buf), if may_read => {
-                let message = match read {
-                    Ok(0) => Inbound::Closed(conn, TransportClose::PeerClosed),
-                    Ok(read) => {
-                        if read == capacity {
-                            chunk = (chunk * 2).min(MAX_READ_CHUNK);
-                        }
-                        rx.took_credit(read);
-                        Inbound::Bytes(conn, buf.split().freeze())
-                    }
-                    Err(_) => Inbound::Closed(conn, TransportClose::Error),
-                };
-                if matches!(message, Inbound::Closed(..)) {
+        read_first = !read_first;
+        let step = poll_fn(|cx| poll_step(&mut stream, &rx, may_read, chunk, read_first, cx));
+        match step.await {
+            Step::Read(Ok((buf, full))) => {
+                let message = if buf.is_empty() {
                     reading = false;
-                    buf = BytesMut::new();
-                }
+                    Inbound::Closed(conn, TransportClose::PeerClosed)
+                } else {
+                    if full {
+                        chunk = (chunk * 2).min(MAX_READ_CHUNK);
+                    }
+                    rx.took_credit(buf.len());
+                    Inbound::Bytes(conn, buf.freeze())
+                };
                 if tx.send(message).is_err() {
                     return;
                 }
             }
-            () = rx.read_credit(READ_BUDGET), if reading && !may_read => {}
-            item = rx.recv() => match item {
-                Some(Outbound::Bytes(first)) => {
-                    let (bytes, close) = match rx.try_recv() {
-                        None => (first, false),
-                        Some(next) => batch(first, next, &mut rx),
-                    };
-                    if write_out(&mut stream, &bytes, &rx).await.is_err() {
-                        if reading {
-                            let _ = tx.send(Inbound::Closed(conn, TransportClose::Error));
-                        }
-                        return;
+            Step::Read(Err(_)) => {
+                let _ = tx.send(Inbound::Closed(conn, TransportClose::Error));
+                return;
+            }
+            Step::Queued(Some(Outbound::Bytes(first))) => {
+                let (bytes, close) = match rx.try_recv() {
+                    None => (first, false),
+                    Some(next) => batch(first, next, &mut rx),
+                };
+                let written = Box::pin(write_out(stream.writer(), &bytes, &rx)).await;
+                if written.is_err() {
+                    if reading {
+                        let _ = tx.send(Inbound::Closed(conn, TransportClose::Error));
                     }
-                    let _ = tx.send(Inbound::Written(conn, bytes.len()));
-                    if close {
-                        break;
-                    }
+                    return;
                 }
-                Some(Outbound::Close) | None => break,
-            },
+                let _ = tx.send(Inbound::Written(conn, bytes.len()));
+                if close {
+                    break;
+                }
+            }
+            Step::Queued(Some(Outbound::Close) | None) => break,
         }
     }
-    let finish = async {
-        let _ = stream.flush().await;
-        let _ = stream.shutdown().await;
+    let finish = async move {
+        let writer = stream.writer();
+        let _ = writer.flush().await;
+        let _ = writer.shutdown().await;
     };
-    let _ = tokio::time::timeout(CLOSE_LINGER, finish).await;
+    let _ = Box::pin(tokio::time::timeout(CLOSE_LINGER, finish)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::outbound::outbound_queue;
+
+    /// Every idle connection holds one `serve` future: keep it small (the
+    /// tokio task around it, some 100 bytes more, is rounded up to a
+    /// multiple of 128). Optimized builds lay it out tighter than this
+    /// bound, which is for the unoptimized test build.
+    #[tokio::test]
+    async fn serve_future_stays_small() {
+        let (client, _server) = tokio::io::duplex(64);
+        let (_outbound, rx) = outbound_queue();
+        let (tx, _inbound) = mpsc::unbounded_channel();
+        let future = serve(ConnectionId(1), Transport::Other(Box::new(client)), rx, tx);
+        let size = std::mem::size_of_val(&future);
+        assert!(size <= 256, "serve future is {size} bytes");
+    }
 }

@@ -94,12 +94,30 @@ impl Driver {
         }
     }
 
-    pub fn next_deadline(&self) -> Option<Instant> {
+    /// The next deadline from every table: O(connections), so only called
+    /// at start and after a timer fired.
+    pub fn next_deadline(&mut self) -> Option<Instant> {
+        // Everything armed so far is in the full scan.
+        let _ = self.broker.poll_new_deadline();
         self.broker.poll_timeout().map(|at| self.clock.instant(at))
     }
 
-    /// Called once the earliest deadline has passed (`sleep_until` its
-    /// instant), so [`Clock::now_expired`] is at or after it.
+    /// `deadline`, or the earliest deadline armed since the last call if
+    /// that is earlier: O(1), so called after every batch of messages.
+    pub fn update_deadline(&mut self, deadline: Option<Instant>) -> Option<Instant> {
+        let armed = self
+            .broker
+            .poll_new_deadline()
+            .map(|at| self.clock.instant(at));
+        match (deadline, armed) {
+            (Some(held), Some(armed)) => Some(held.min(armed)),
+            (held, armed) => held.or(armed),
+        }
+    }
+
+    /// Called once the deadline held has passed (`sleep_until` its
+    /// instant), so [`Clock::now_expired`] is at or after it. The deadline
+    /// may be stale (its timer stopped since): the core then does nothing.
     pub fn on_timer(&mut self) {
         self.broker.handle_timeout(self.clock.now_expired());
     }

@@ -19,7 +19,7 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 use tokio::sync::mpsc;
 
-use super::connection::Inbound;
+use super::connection::{Inbound, Transport};
 
 /// Bytes buffered in each direction of an in-memory connection.
 const BUFFER: usize = 64 * 1024;
@@ -47,7 +47,10 @@ impl MemoryConnector {
         let (client, broker_end) = pair();
         let label = format!("memory#{}", self.next.fetch_add(1, Ordering::Relaxed));
         self.inbound
-            .send(Inbound::Accepted(Box::new(broker_end), label))
+            .send(Inbound::Accepted(
+                Transport::Other(Box::new(broker_end)),
+                label,
+            ))
             .map_err(|_| {
                 io::Error::new(
                     io::ErrorKind::ConnectionRefused,
@@ -66,7 +69,7 @@ impl MemoryConnector {
         label: String,
     ) -> io::Result<()> {
         self.inbound
-            .send(Inbound::Accepted(Box::new(stream), label))
+            .send(Inbound::Accepted(Transport::Other(Box::new(stream)), label))
             .map_err(|_| {
                 io::Error::new(
                     io::ErrorKind::ConnectionRefused,

@@ -21,8 +21,8 @@ use std::io;
 use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
-use tokio::task::JoinSet;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::{JoinHandle, JoinSet};
 
 use self::connection::Inbound;
 use self::driver::{Clock, Driver};
@@ -95,56 +95,78 @@ impl Server {
     /// time drives the broker in virtual time.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let clock = Clock::start();
-        let (inbound_tx, mut inbound_rx) = (self.inbound_tx, self.inbound_rx);
+        let (inbound_tx, inbound_rx) = (self.inbound_tx, self.inbound_rx);
         let mut accept_tasks = JoinSet::new();
         for listener in self.listeners {
             accept_tasks.spawn(connection::accept_loop(listener, inbound_tx.clone()));
         }
-        let mut driver = Driver::new(self.broker, clock, inbound_tx);
-        tokio::pin!(shutdown);
-        // `poll_timeout` looks at every connection, so computing the next
-        // deadline after every message would make a storm of N closes cost
-        // N². It is computed after each batch of queued messages, and while
-        // messages keep coming at most once per DEADLINE_REFRESH: a deadline
-        // is then acted on at most that much late, never early.
-        let mut deadline = driver.next_deadline();
-        let mut computed_at = tokio::time::Instant::now();
-        loop {
-            tokio::select! {
-                biased;
-                () = &mut shutdown => break,
-                Some(message) = inbound_rx.recv() => {
-                    driver.on_inbound(message);
-                    driver.drain();
-                    for _ in 1..INBOUND_BATCH {
-                        let Ok(message) = inbound_rx.try_recv() else {
-                            break;
-                        };
-                        driver.on_inbound(message);
-                        driver.drain();
-                    }
-                }
-                () = sleep_until(deadline) => {
-                    driver.on_timer();
-                    driver.drain();
-                }
-            }
-            if inbound_rx.is_empty() || computed_at.elapsed() >= DEADLINE_REFRESH {
-                deadline = driver.next_deadline();
-                computed_at = tokio::time::Instant::now();
-            }
-        }
+        let driver = Driver::new(self.broker, clock, inbound_tx);
+        // The driver runs as a task of its own rather than in the caller's
+        // task (often `block_on`, a thread outside the runtime's workers):
+        // connection tasks and the driver then hand messages to each other
+        // on the workers, without waking that extra thread for each one.
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let mut task = AbortOnDrop(tokio::spawn(drive(driver, inbound_rx, stop_rx)));
+        shutdown.await;
+        let _ = stop_tx.send(());
+        let driver = match (&mut task.0).await {
+            Ok(driver) => driver,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(error) => return Err(io::Error::other(error)),
+        };
         accept_tasks.abort_all();
         driver.shutdown().await;
         Ok(())
     }
 }
 
+/// The server loop: feeds the driver what the tasks report and wakes it at
+/// the core's deadlines, until `stop`; returns the driver for shutdown.
+async fn drive(
+    mut driver: Driver,
+    mut inbound_rx: mpsc::UnboundedReceiver<Inbound>,
+    mut stop: oneshot::Receiver<()>,
+) -> Driver {
+    // The next deadline is rescanned only after a timer fired; after
+    // messages, the core reports what they armed (`update_deadline`).
+    let mut deadline = driver.next_deadline();
+    loop {
+        tokio::select! {
+            biased;
+            _ = &mut stop => return driver,
+            Some(message) = inbound_rx.recv() => {
+                driver.on_inbound(message);
+                driver.drain();
+                for _ in 1..INBOUND_BATCH {
+                    let Ok(message) = inbound_rx.try_recv() else {
+                        break;
+                    };
+                    driver.on_inbound(message);
+                    driver.drain();
+                }
+                deadline = driver.update_deadline(deadline);
+            }
+            () = sleep_until(deadline) => {
+                driver.on_timer();
+                driver.drain();
+                deadline = driver.next_deadline();
+            }
+        }
+    }
+}
+
+/// Stops the driver's task if [`Server::run`] is dropped before it ends,
+/// as the driver stopped with it when it ran inside it.
+struct AbortOnDrop(JoinHandle<Driver>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Inbound messages handled in one turn of the server loop at most.
 const INBOUND_BATCH: usize = 1024;
-
-/// How stale the next deadline may get while inbound messages keep coming.
-const DEADLINE_REFRESH: std::time::Duration = std::time::Duration::from_millis(1);
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     match deadline {

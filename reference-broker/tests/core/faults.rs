@@ -116,6 +116,7 @@ fn reorder_will_user_properties() {
         net.drop_transport(device);
         let props = net.publishes(w)[0].properties.clone();
         props
+            .into_values()
             .user_properties
             .into_iter()
             .map(|u| u.name)

@@ -14,8 +14,8 @@ use lastwill_broker::{
 };
 use lastwill_codec::{
     decode, encode_to_bytes, ConnAck, Connect, Disconnect, Limits, Packet, Properties,
-    ProtocolVersion, Publish, PublishResponse, QoS, ReasonCode, SubAck, Subscribe, Subscription,
-    SubscriptionOptions, UserProperty, Will,
+    PropertyValues, ProtocolVersion, Publish, PublishResponse, QoS, ReasonCode, SubAck, Subscribe,
+    Subscription, SubscriptionOptions, UserProperty, Will,
 };
 
 pub const V3: ProtocolVersion = ProtocolVersion::V3_1_1;
@@ -118,6 +118,11 @@ pub struct Net {
     closed: HashSet<ConnectionId>,
     pub events: Vec<BrokerEvent>,
     next_packet_id: u16,
+    /// The deadline a driver would hold if it rescanned (`poll_timeout`)
+    /// only after timers fired and otherwise kept the earliest of
+    /// `poll_new_deadline`: every pump checks that it is never later than
+    /// the real next deadline.
+    held_deadline: Option<Timestamp>,
 }
 
 impl Default for Net {
@@ -140,6 +145,7 @@ impl Net {
             closed: HashSet::new(),
             events: Vec::new(),
             next_packet_id: 1,
+            held_deadline: None,
         }
     }
 
@@ -172,6 +178,22 @@ impl Net {
         while let Some(event) = self.broker.poll_event() {
             self.events.push(event);
         }
+        if let Some(armed) = self.broker.poll_new_deadline() {
+            self.held_deadline = Some(self.held_deadline.map_or(armed, |held| held.min(armed)));
+        }
+        if let Some(next) = self.broker.poll_timeout() {
+            assert!(
+                self.held_deadline.is_some_and(|held| held <= next),
+                "deadline {next:?} armed but not reported by poll_new_deadline (held {:?})",
+                self.held_deadline
+            );
+        }
+    }
+
+    /// After timers fired: the full rescan a driver does then.
+    fn rescan_deadline(&mut self) {
+        let _ = self.broker.poll_new_deadline();
+        self.held_deadline = self.broker.poll_timeout();
     }
 
     pub fn open(&mut self, version: ProtocolVersion) -> Client {
@@ -233,10 +255,10 @@ impl Net {
         let packet_id = self.packet_id();
         let subscribe = Subscribe {
             packet_id,
-            properties: Properties {
+            properties: Properties::from(PropertyValues {
                 subscription_identifiers: identifier.into_iter().collect(),
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }),
             subscriptions: vec![Subscription {
                 filter: filter.to_owned(),
                 options,
@@ -357,10 +379,12 @@ impl Net {
             self.now = self.now.max(at);
             self.broker.handle_timeout(self.now);
             self.pump();
+            self.rescan_deadline();
         }
         self.now = target;
         self.broker.handle_timeout(self.now);
         self.pump();
+        self.rescan_deadline();
     }
 
     pub fn take_events(&mut self) -> Vec<BrokerEvent> {

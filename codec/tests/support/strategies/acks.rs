@@ -46,21 +46,23 @@ pub fn connack(v5: bool) -> impl Strategy<Value = Packet> {
         ),
     )
         .prop_map(
-            |((sei, rm, mq, ra, mps, aci, tam), (wsa, sia, ssa, ska, ri, sr, ack))| Properties {
-                session_expiry_interval: sei,
-                receive_maximum: rm,
-                maximum_qos: mq,
-                retain_available: ra,
-                maximum_packet_size: mps,
-                assigned_client_identifier: aci,
-                topic_alias_maximum: tam,
-                wildcard_subscription_available: wsa,
-                subscription_identifier_available: sia,
-                shared_subscription_available: ssa,
-                server_keep_alive: ska,
-                response_information: ri,
-                server_reference: sr,
-                ..ack
+            |((sei, rm, mq, ra, mps, aci, tam), (wsa, sia, ssa, ska, ri, sr, ack))| {
+                Properties::from(PropertyValues {
+                    session_expiry_interval: sei,
+                    receive_maximum: rm,
+                    maximum_qos: mq,
+                    retain_available: ra,
+                    maximum_packet_size: mps,
+                    assigned_client_identifier: aci,
+                    topic_alias_maximum: tam,
+                    wildcard_subscription_available: wsa,
+                    subscription_identifier_available: sia,
+                    shared_subscription_available: ssa,
+                    server_keep_alive: ska,
+                    response_information: ri,
+                    server_reference: sr,
+                    ..ack.into_values()
+                })
             },
         );
     let code = if v5 {
@@ -142,11 +144,11 @@ pub fn disconnect(v5: bool) -> impl Strategy<Value = Packet> {
             Packet::Disconnect(if v5 {
                 Disconnect {
                     reason_code,
-                    properties: Properties {
+                    properties: Properties::from(PropertyValues {
                         session_expiry_interval: sei,
                         server_reference,
-                        ..ack
-                    },
+                        ..ack.into_values()
+                    }),
                 }
             } else {
                 Disconnect::default()
@@ -167,11 +169,11 @@ pub fn auth() -> impl Strategy<Value = Packet> {
             };
             Packet::Auth(Auth {
                 reason_code,
-                properties: Properties {
+                properties: Properties::from(PropertyValues {
                     authentication_method: method,
                     authentication_data: data,
-                    ..ack
-                },
+                    ..ack.into_values()
+                }),
             })
         })
 }

@@ -67,11 +67,11 @@ pub fn subscription_identifier() -> impl Strategy<Value = u32> {
 /// Reason String and User Properties: what every acknowledgement may carry.
 pub fn ack_properties() -> impl Strategy<Value = Properties> {
     (option::of(text()), user_properties()).prop_map(|(reason_string, user_properties)| {
-        Properties {
+        Properties::from(PropertyValues {
             reason_string,
             user_properties,
-            ..Properties::default()
-        }
+            ..PropertyValues::default()
+        })
     })
 }
 
@@ -86,14 +86,16 @@ pub fn message_properties() -> impl Strategy<Value = Properties> {
         user_properties(),
     )
         .prop_map(
-            |(pfi, expiry, content_type, response_topic, correlation, users)| Properties {
-                payload_format_indicator: pfi,
-                message_expiry_interval: expiry,
-                content_type,
-                response_topic,
-                correlation_data: correlation,
-                user_properties: users,
-                ..Properties::default()
+            |(pfi, expiry, content_type, response_topic, correlation, users)| {
+                Properties::from(PropertyValues {
+                    payload_format_indicator: pfi,
+                    message_expiry_interval: expiry,
+                    content_type,
+                    response_topic,
+                    correlation_data: correlation,
+                    user_properties: users,
+                    ..PropertyValues::default()
+                })
             },
         )
 }
@@ -141,7 +143,7 @@ pub fn connect_properties() -> impl Strategy<Value = Properties> {
                     Some((method, data)) => (Some(method), data),
                     None => (None, None),
                 };
-                Properties {
+                Properties::from(PropertyValues {
                     session_expiry_interval: expiry,
                     receive_maximum: receive,
                     maximum_packet_size: max_size,
@@ -151,8 +153,8 @@ pub fn connect_properties() -> impl Strategy<Value = Properties> {
                     authentication_method: method,
                     authentication_data: data,
                     user_properties: users,
-                    ..Properties::default()
-                }
+                    ..PropertyValues::default()
+                })
             },
         )
 }
@@ -272,10 +274,12 @@ pub fn subscribe(v5: bool) -> impl Strategy<Value = Packet> {
             },
         });
     let properties = (option::of(subscription_identifier()), user_properties()).prop_map(
-        |(id, user_properties)| Properties {
-            subscription_identifiers: id.into_iter().collect(),
-            user_properties,
-            ..Properties::default()
+        |(id, user_properties)| {
+            Properties::from(PropertyValues {
+                subscription_identifiers: id.into_iter().collect(),
+                user_properties,
+                ..PropertyValues::default()
+            })
         },
     );
     (1u16.., properties, vec(subscription, 1..4)).prop_map(
@@ -299,10 +303,10 @@ pub fn unsubscribe(v5: bool) -> impl Strategy<Value = Packet> {
             Packet::Unsubscribe(Unsubscribe {
                 packet_id,
                 properties: if v5 {
-                    Properties {
+                    Properties::from(PropertyValues {
                         user_properties,
-                        ..Properties::default()
-                    }
+                        ..PropertyValues::default()
+                    })
                 } else {
                     Properties::default()
                 },
