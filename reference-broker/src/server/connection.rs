@@ -98,20 +98,32 @@ pub(super) enum Outbound {
 
 pub(super) async fn accept_loop(listener: TcpListener, tx: mpsc::UnboundedSender<Inbound>) {
     loop {
+        let (stream, peer) = accept_tcp(&listener, "tcp").await;
+        if tx
+            .send(Inbound::Accepted(Transport::Tcp(stream), peer.to_string()))
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// The next TCP connection of `listener`, with Nagle off (a will is one
+/// small packet and must not wait). An accept error (out of file
+/// descriptors, say) is logged and retried after a short pause instead of
+/// spinning; `scheme` names the listener in the log line.
+pub(crate) async fn accept_tcp(
+    listener: &TcpListener,
+    scheme: &str,
+) -> (tokio::net::TcpStream, std::net::SocketAddr) {
+    loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                if tx
-                    .send(Inbound::Accepted(Transport::Tcp(stream), peer.to_string()))
-                    .is_err()
-                {
-                    return;
-                }
+                return (stream, peer);
             }
             Err(error) => {
-                // Running out of file descriptors and the like: back off a
-                // little instead of spinning.
-                tracing::warn!("accept failed: {error}");
+                tracing::warn!(%error, "{scheme}: accept failed");
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
         }

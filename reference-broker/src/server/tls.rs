@@ -155,16 +155,7 @@ impl TlsListener {
     /// Accepts until the server stops; each handshake runs in its own task.
     pub async fn serve(self, connector: MemoryConnector) {
         loop {
-            let (stream, peer) = match self.listener.accept().await {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    // Out of file descriptors, say: try again shortly.
-                    tracing::warn!(%error, "tls: accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
+            let (stream, peer) = super::connection::accept_tcp(&self.listener, "tls").await;
             let (acceptor, connector) = (self.acceptor.clone(), connector.clone());
             let timeout = self.handshake_timeout;
             tokio::spawn(async move {

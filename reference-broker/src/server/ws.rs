@@ -259,16 +259,7 @@ impl WsListener {
     /// Accepts until the server stops; each handshake runs in its own task.
     pub async fn serve(self, connector: MemoryConnector) {
         loop {
-            let (stream, peer) = match self.listener.accept().await {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    // Out of file descriptors, say: try again shortly.
-                    tracing::warn!(%error, "ws: accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
+            let (stream, peer) = super::connection::accept_tcp(&self.listener, "ws").await;
             let (path, connector) = (self.path.clone(), connector.clone());
             tokio::spawn(async move {
                 // A client that never completes the handshake holds nothing for long.
