@@ -32,6 +32,6 @@ pub use error::{DecodeError, EncodeError, PropertyContext};
 pub use limits::{Limits, MAX_REMAINING_LENGTH};
 pub use packet::*;
 pub use properties::{Properties, PropertyValues, UserProperty};
-pub use raw::RawPacket;
+pub use raw::{put_fixed_header, RawPacket};
 pub use topic::payload_matches_format;
 pub use types::{PacketType, PropertyId, ProtocolVersion, QoS, ReasonCode};

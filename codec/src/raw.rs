@@ -24,20 +24,7 @@ impl RawPacket {
     /// what a caller of this type asked for.
     pub fn encode(&self, buf: &mut BytesMut) {
         buf.reserve(self.body.len() + 6);
-        buf.put_u8(self.first_byte);
-        let mut len = self.body.len();
-        loop {
-            // Truncation to the low seven bits is the encoding.
-            let mut byte = (len % 128) as u8;
-            len /= 128;
-            if len > 0 {
-                byte |= 0x80;
-            }
-            buf.put_u8(byte);
-            if len == 0 {
-                break;
-            }
-        }
+        put_fixed_header(buf, self.first_byte, self.body.len());
         buf.put_slice(&self.body);
     }
 
@@ -45,6 +32,29 @@ impl RawPacket {
         let mut buf = BytesMut::new();
         self.encode(&mut buf);
         buf.freeze()
+    }
+}
+
+/// Writes a fixed header announcing `remaining` bytes that need not follow:
+/// the first byte, then `remaining` as a minimal Variable Byte Integer
+/// (§2.1.4; above 268,435,455 it takes five or more bytes, which no
+/// receiver accepts). For tests and load tools that announce a packet they
+/// never send whole, such as a CONNECT larger than a broker's Maximum
+/// Packet Size.
+pub fn put_fixed_header(buf: &mut BytesMut, first_byte: u8, remaining: usize) {
+    buf.put_u8(first_byte);
+    let mut len = remaining;
+    loop {
+        // Truncation to the low seven bits is the encoding.
+        let mut byte = (len % 128) as u8;
+        len /= 128;
+        if len > 0 {
+            byte |= 0x80;
+        }
+        buf.put_u8(byte);
+        if len == 0 {
+            break;
+        }
     }
 }
 

@@ -33,18 +33,7 @@ pub struct LoadError {
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: {}", self.file.display(), self.message)
-        } else {
-            write!(
-                f,
-                "{}:{}:{}: {}",
-                self.file.display(),
-                self.line,
-                self.column,
-                self.message
-            )
-        }
+        super::located::write_at(f, &self.file, self.line, self.column, &self.message)
     }
 }
 
@@ -139,18 +128,7 @@ pub fn load_file(path: &Path, root: &Path) -> Result<LoadedScenario, LoadError> 
 
 /// Parses and checks scenario text; errors as (line, column, message).
 pub fn parse(text: &str) -> Result<Scenario, (u32, u32, String)> {
-    let scenario: Scenario = serde_saphyr::from_str(text).map_err(|error| {
-        let (line, column) = error
-            .location()
-            .map(|at| {
-                (
-                    u32::try_from(at.line()).unwrap_or(0),
-                    u32::try_from(at.column()).unwrap_or(0),
-                )
-            })
-            .unwrap_or((1, 1));
-        (line, column, yaml_message(&error))
-    })?;
+    let scenario: Scenario = serde_saphyr::from_str(text).map_err(yaml_error)?;
     check(&scenario, text)?;
     Ok(scenario)
 }
@@ -158,6 +136,22 @@ pub fn parse(text: &str) -> Result<Scenario, (u32, u32, String)> {
 /// The parser's message alone, on one line. [`LoadError`] puts the file,
 /// line and column in front; the parser's own location and source snippet
 /// (which name no file, only `<input>`) would repeat them.
+/// A YAML error of any file the harness reads (scenarios, target
+/// profiles) as (line, column, one-line message): the parser's position,
+/// 1:1 when it has none.
+pub(crate) fn yaml_error(error: serde_saphyr::Error) -> (u32, u32, String) {
+    let (line, column) = error
+        .location()
+        .map(|at| {
+            (
+                u32::try_from(at.line()).unwrap_or(0),
+                u32::try_from(at.column()).unwrap_or(0),
+            )
+        })
+        .unwrap_or((1, 1));
+    (line, column, yaml_message(&error))
+}
+
 fn yaml_message(error: &serde_saphyr::Error) -> String {
     let message = serde_saphyr::UserMessageFormatter.format_message(error.without_snippet());
     message

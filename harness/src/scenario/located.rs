@@ -22,6 +22,23 @@ pub struct Located<T> {
     pub column: u32,
 }
 
+/// Writes `FILE:LINE:COLUMN: message`, or `FILE: message` when there is no
+/// position (line 0): the one form every file error of the harness takes
+/// (scenarios, target profiles), so editors and CI logs can jump to it.
+pub fn write_at(
+    f: &mut std::fmt::Formatter<'_>,
+    file: &std::path::Path,
+    line: u32,
+    column: u32,
+    message: &str,
+) -> std::fmt::Result {
+    if line == 0 {
+        write!(f, "{}: {message}", file.display())
+    } else {
+        write!(f, "{}:{line}:{column}: {message}", file.display())
+    }
+}
+
 impl<T> std::ops::Deref for Located<T> {
     type Target = T;
 

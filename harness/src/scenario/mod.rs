@@ -6,7 +6,8 @@ mod located;
 pub mod model;
 pub mod values;
 
+pub(crate) use load::yaml_error;
 pub use load::{load_dir, load_file, LoadError, LoadedScenario};
-pub use located::Located;
+pub use located::{write_at, Located};
 pub use model::*;
 pub use values::Version;

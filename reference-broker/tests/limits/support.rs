@@ -166,16 +166,9 @@ pub fn publish(topic: &str, qos: QoS, packet_id: Option<u16>, payload: Bytes) ->
 /// A fixed header announcing a CONNECT of `remaining` bytes, then the start
 /// of its variable header (protocol name and `level`), and nothing more.
 pub fn oversized_connect_head(remaining: u32, level: u8) -> Vec<u8> {
-    let mut head = vec![0x10];
-    let mut value = remaining;
-    loop {
-        let byte = (value % 128) as u8;
-        value /= 128;
-        head.push(if value > 0 { byte | 0x80 } else { byte });
-        if value == 0 {
-            break;
-        }
-    }
+    let mut head = BytesMut::new();
+    lastwill_codec::put_fixed_header(&mut head, 0x10, remaining as usize);
+    let mut head = head.to_vec();
     head.extend_from_slice(&[0, 4, b'M', b'Q', b'T', b'T', level, 0x02, 0, 0]);
     head
 }

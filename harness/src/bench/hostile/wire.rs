@@ -7,8 +7,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use bytes::{Bytes, BytesMut};
 use lastwill_codec::{
-    decode, encode_to_bytes, Connect, Limits, Packet, ProtocolVersion, QoS, ReasonCode, Subscribe,
-    Subscription, SubscriptionOptions, UserProperty,
+    decode, encode_to_bytes, put_fixed_header, Connect, Limits, Packet, ProtocolVersion, QoS,
+    ReasonCode, Subscribe, Subscription, SubscriptionOptions, UserProperty,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -20,16 +20,9 @@ const V5: ProtocolVersion = ProtocolVersion::V5;
 /// A fixed header announcing a CONNECT of `remaining` bytes, the start of a
 /// 5.0 variable header (so a broker can answer in 5.0), and 4 KiB of body.
 pub(super) fn oversized_head(remaining: u32) -> Vec<u8> {
-    let mut head = vec![0x10];
-    let mut value = remaining.min(268_435_455);
-    loop {
-        let byte = (value % 128) as u8;
-        value /= 128;
-        head.push(if value > 0 { byte | 0x80 } else { byte });
-        if value == 0 {
-            break;
-        }
-    }
+    let mut head = BytesMut::new();
+    put_fixed_header(&mut head, 0x10, remaining.min(268_435_455) as usize);
+    let mut head = head.to_vec();
     head.extend_from_slice(&[0, 4, b'M', b'Q', b'T', b'T', 5, 0x02, 0, 0, 0]);
     head.resize(head.len() + 4096, 0);
     head

@@ -272,18 +272,7 @@ pub struct ProfileError {
 
 impl std::fmt::Display for ProfileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: {}", self.file.display(), self.message)
-        } else {
-            write!(
-                f,
-                "{}:{}:{}: {}",
-                self.file.display(),
-                self.line,
-                self.column,
-                self.message
-            )
-        }
+        crate::scenario::write_at(f, &self.file, self.line, self.column, &self.message)
     }
 }
 
@@ -404,7 +393,7 @@ pub fn find(dir: &Path, name: &str) -> Result<LoadedProfile, ProfileError> {
 
 /// Parses and checks profile text; errors as (line, column, message).
 pub fn parse(text: &str) -> Result<Profile, (u32, u32, String)> {
-    let profile: Profile = serde_saphyr::from_str(text).map_err(located_error)?;
+    let profile: Profile = serde_saphyr::from_str(text).map_err(crate::scenario::yaml_error)?;
     if profile.image.is_none() && profile.command.line == 0 {
         // Neither `command` nor `image`: the error (and place) serde gives
         // for a missing required field, as before container profiles.
@@ -413,21 +402,8 @@ pub fn parse(text: &str) -> Result<Profile, (u32, u32, String)> {
             #[allow(dead_code)]
             command: Located<String>,
         }
-        serde_saphyr::from_str::<NeedsCommand>(text).map_err(located_error)?;
+        serde_saphyr::from_str::<NeedsCommand>(text).map_err(crate::scenario::yaml_error)?;
     }
     check(&profile)?;
     Ok(profile)
-}
-
-fn located_error(error: serde_saphyr::Error) -> (u32, u32, String) {
-    let (line, column) = error
-        .location()
-        .map(|at| {
-            (
-                u32::try_from(at.line()).unwrap_or(0),
-                u32::try_from(at.column()).unwrap_or(0),
-            )
-        })
-        .unwrap_or((1, 1));
-    (line, column, error.to_string())
 }
