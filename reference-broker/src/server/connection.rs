@@ -38,6 +38,16 @@ pub(super) enum Transport {
 }
 
 impl Transport {
+    /// Closes the stream: a TCP socket on the reaper thread (see
+    /// [`super::reaper`]), so that tearing it down does not delay the will
+    /// its end triggered.
+    fn release(self) {
+        match self {
+            Transport::Tcp(stream) => super::reaper::close_later(stream),
+            Transport::Other(stream) => drop(stream),
+        }
+    }
+
     fn writer(&mut self) -> &mut (dyn AsyncWrite + Send + Unpin) {
         match self {
             Transport::Tcp(stream) => stream,
@@ -271,12 +281,12 @@ pub(super) async fn serve(
                     Inbound::Bytes(conn, buf.freeze())
                 };
                 if tx.send(message).is_err() {
-                    return;
+                    return stream.release();
                 }
             }
             Step::Read(Err(_)) => {
                 let _ = tx.send(Inbound::Closed(conn, TransportClose::Error));
-                return;
+                return stream.release();
             }
             Step::Queued(Some(Outbound::Bytes(first))) => {
                 let (bytes, close) = match rx.try_recv() {
@@ -288,7 +298,7 @@ pub(super) async fn serve(
                     if reading {
                         let _ = tx.send(Inbound::Closed(conn, TransportClose::Error));
                     }
-                    return;
+                    return stream.release();
                 }
                 let _ = tx.send(Inbound::Written(conn, bytes.len()));
                 if close {
@@ -298,12 +308,13 @@ pub(super) async fn serve(
             Step::Queued(Some(Outbound::Close) | None) => break,
         }
     }
-    let finish = async move {
+    let finish = async {
         let writer = stream.writer();
         let _ = writer.flush().await;
         let _ = writer.shutdown().await;
     };
     let _ = Box::pin(tokio::time::timeout(CLOSE_LINGER, finish)).await;
+    stream.release();
 }
 
 #[cfg(test)]

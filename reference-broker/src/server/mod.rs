@@ -13,6 +13,7 @@ mod connection;
 mod driver;
 mod memory;
 mod outbound;
+mod reaper;
 pub mod tls;
 pub mod ws;
 
