@@ -17,6 +17,11 @@ pub(super) struct Topic {
 /// Reads a UTF-8 Encoded String (MQTT-1.5.3-1/-2, MQTT-1.5.4-1/-2: well-formed,
 /// no U+0000) and notes whether it holds a wildcard character. Both are
 /// ASCII, so a byte scan finds exactly the characters a `str` search would.
+///
+/// Inlined into its callers (PUBLISH, will, Response Topic, filters):
+/// returning the `String` through memory cost more than the call, and
+/// mixed-stream decoding measured some 5 % faster in 3.1.1 with it inlined.
+#[inline(always)]
 pub(super) fn topic(reader: &mut Reader<'_>, field: &'static str) -> Result<Topic, DecodeError> {
     let bytes = reader.binary_slice(field)?;
     // No early exit: a branch-free loop over a short string is vectorised.

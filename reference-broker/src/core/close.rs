@@ -9,7 +9,7 @@ use super::event::{BrokerEvent, SessionEndReason};
 use super::message::Message;
 use super::timer::SessionTimer;
 use super::will::StoredWill;
-use super::Broker;
+use super::{Broker, ClientId};
 use crate::faults::Fault;
 use crate::time::{ConnectionId, Timestamp};
 
@@ -39,7 +39,7 @@ impl Broker {
         self.out.close(conn);
         self.out.event(BrokerEvent::ConnectionClosed {
             conn,
-            client_id: c.client_id.clone(),
+            client_id: c.client_id.as_deref().map(str::to_owned),
             cause: cause.clone(),
         });
         if !c.is_connected() {
@@ -117,7 +117,7 @@ impl Broker {
                     trigger = WillTrigger::SessionExpired;
                 }
                 self.out.event(BrokerEvent::WillScheduled {
-                    client_id: will.client_id.clone(),
+                    client_id: will.client_id.to_string(),
                     topic: will.will.topic.clone(),
                     due,
                 });
@@ -129,7 +129,7 @@ impl Broker {
 
     pub(super) fn discard_will(&mut self, will: &StoredWill, reason: WillDiscardReason) {
         self.out.event(BrokerEvent::WillDiscarded {
-            client_id: will.client_id.clone(),
+            client_id: will.client_id.to_string(),
             topic: will.will.topic.clone(),
             reason,
         });
@@ -152,7 +152,7 @@ impl Broker {
         for _ in 0..times {
             let recipients = self.route(message.clone(), now);
             self.out.event(BrokerEvent::WillPublished {
-                client_id: will.client_id.clone(),
+                client_id: will.client_id.to_string(),
                 topic: message.topic.clone(),
                 trigger: trigger.clone(),
                 qos: message.qos,
@@ -245,11 +245,11 @@ impl Broker {
 
     /// Last step of shutdown: an in-memory broker loses its sessions.
     pub(super) fn discard_all_sessions(&mut self) {
-        let ids: Vec<String> = self.sessions.iter().map(|s| s.client_id.clone()).collect();
+        let ids: Vec<ClientId> = self.sessions.iter().map(|s| s.client_id.clone()).collect();
         for id in ids {
             self.sessions.remove(&id);
             self.out.event(BrokerEvent::SessionEnded {
-                client_id: id,
+                client_id: id.to_string(),
                 reason: SessionEndReason::ServerShutdown,
             });
         }

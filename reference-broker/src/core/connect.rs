@@ -11,7 +11,7 @@ use super::event::{BrokerEvent, SessionEndReason};
 use super::session::{Session, NEVER_EXPIRES};
 use super::timer::SessionTimer;
 use super::will::{StoredWill, WillState};
-use super::Broker;
+use super::{Broker, ClientId};
 use crate::faults::Fault;
 use crate::time::{ConnectionId, Timestamp};
 
@@ -46,7 +46,7 @@ impl Broker {
 
         if let Some(old) = self.sessions.get(&client_id).and_then(|s| s.connection) {
             self.out.event(BrokerEvent::SessionTakenOver {
-                client_id: client_id.clone(),
+                client_id: client_id.to_string(),
                 old,
                 new: conn,
             });
@@ -96,12 +96,12 @@ impl Broker {
         let connack = ConnAck {
             session_present,
             reason_code: ReasonCode::SUCCESS,
-            properties: self.connack_properties(&terms, assigned.then_some(client_id.as_str())),
+            properties: self.connack_properties(&terms, assigned.then_some(&*client_id)),
         };
         self.out.send(conn, version, &Packet::ConnAck(connack));
         self.out.event(BrokerEvent::ConnectionAccepted {
             conn,
-            client_id: client_id.clone(),
+            client_id: client_id.to_string(),
             version,
             clean_start: connect.clean_start,
             session_present,
@@ -111,7 +111,7 @@ impl Broker {
 
         if session_present {
             if let Some(session) = self.sessions.get(&client_id) {
-                for packet in session.outbound.resend() {
+                for packet in session.flows.outbound.resend() {
                     self.out.send(conn, version, &packet);
                 }
             }
@@ -165,9 +165,9 @@ impl Broker {
     }
 
     /// The Client Identifier to use, and whether the server assigned it.
-    fn client_id_for(&mut self, connect: &Connect) -> (String, bool) {
+    fn client_id_for(&mut self, connect: &Connect) -> (ClientId, bool) {
         if !connect.client_id.is_empty() {
-            return (connect.client_id.clone(), false);
+            return (ClientId::from(connect.client_id.as_str()), false);
         }
         loop {
             let id = format!(
@@ -177,7 +177,7 @@ impl Broker {
             self.next_assigned_id += 1;
             if !self.sessions.contains(&id) {
                 // 3.1.1 cannot tell the client; 5.0 sends it in CONNACK.
-                return (id, connect.version.is_v5());
+                return (ClientId::from(id), connect.version.is_v5());
             }
         }
     }
@@ -211,7 +211,7 @@ impl Broker {
     /// (MQTT-3.1.3-9).
     fn open_session(
         &mut self,
-        client_id: &str,
+        client_id: &ClientId,
         conn: ConnectionId,
         clean_start: bool,
         expiry: u32,
@@ -230,7 +230,7 @@ impl Broker {
             return true;
         }
         self.sessions
-            .insert(Session::new(client_id.to_owned(), conn, expiry));
+            .insert(Session::new(client_id.clone(), conn, expiry));
         false
     }
 

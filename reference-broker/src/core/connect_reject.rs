@@ -12,7 +12,7 @@ use super::connect::Refusal;
 use super::event::BrokerEvent;
 use super::limits::Limit;
 use super::will::StoredWill;
-use super::Broker;
+use super::{Broker, ClientId};
 use crate::faults::Fault;
 use crate::time::{ConnectionId, Timestamp};
 
@@ -49,7 +49,7 @@ impl Broker {
         if let Some(will) = connect.will {
             if self.config.faults.contains(Fault::WillOnRejectedConnect) {
                 let stored = StoredWill {
-                    client_id: connect.client_id,
+                    client_id: ClientId::from(connect.client_id),
                     username: connect.username,
                     version,
                     will,

@@ -1,6 +1,7 @@
 //! Per-connection state: what the CONNECT negotiated, the read buffer, the
 //! keep-alive deadline, inbound topic aliases and the armed will.
 
+use super::ClientId;
 use std::collections::HashMap;
 
 use bytes::BytesMut;
@@ -24,7 +25,7 @@ pub(crate) struct Connection {
     pub phase: Phase,
     /// 3.1.1 until CONNECT says otherwise; CONNECT carries its own level.
     pub version: ProtocolVersion,
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientId>,
     /// The CONNECT's User Name, for topic authorization (`crate::auth`).
     pub username: Option<String>,
     pub read_buf: BytesMut,

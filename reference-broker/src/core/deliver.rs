@@ -11,7 +11,7 @@ use lastwill_codec::{
 use super::event::{BrokerEvent, DropReason};
 use super::message::{Message, Origin, Outgoing};
 use super::router::{resolve, Delivery, SubscriptionEntry};
-use super::Broker;
+use super::{Broker, ClientId};
 use crate::faults::Fault;
 use crate::time::{ConnectionId, Timestamp};
 
@@ -26,11 +26,11 @@ impl Broker {
         let faults = self.config.faults;
         let dollar_rule = !faults.contains(Fault::DollarTopicsMatchWildcards);
         let will = message.origin == Origin::Will;
-        let targets: Vec<(String, Delivery)> = self
+        let targets: Vec<(ClientId, Delivery)> = self
             .sessions
             .subscribers()
             .filter_map(|s| {
-                let own = message.publisher.as_deref() == Some(s.client_id.as_str())
+                let own = message.publisher.as_deref() == Some(&*s.client_id)
                     && !(will && faults.contains(Fault::NoLocalIgnoredForWills));
                 resolve(&s.subscriptions, &message.topic, own, dollar_rule)
                     .map(|d| (s.client_id.clone(), d))
@@ -74,7 +74,7 @@ impl Broker {
         }
         // Bounded so that an absent or non-reading client cannot make an
         // in-memory broker grow without end (`core::limits`).
-        if session.queue.len() >= self.config.max_queued_messages {
+        if session.flows.queue.len() >= self.config.max_queued_messages {
             self.out.event(BrokerEvent::MessageDropped {
                 client_id: client_id.to_owned(),
                 topic: message.topic.clone(),
@@ -87,7 +87,7 @@ impl Broker {
         // flag only under Retain As Published (MQTT-3.3.1-12 / -13). The
         // `live-delivery-retained` fault keeps it for wills regardless.
         let v5 = version.is_none_or(|v| v.is_v5());
-        session.queue.push_back(Outgoing {
+        session.flows.queue.push_back(Outgoing {
             message: message.clone(),
             qos,
             retain: message.retain
@@ -126,7 +126,7 @@ impl Broker {
             .map(|m| usize::try_from(m).unwrap_or(usize::MAX));
         let max_outbound = self.config.max_outbound_bytes;
         let mut shed = false;
-        while let Some(front) = session.queue.front() {
+        while let Some(front) = session.flows.queue.front() {
             let backlogged = self.out.unwritten(conn) >= max_outbound;
             let drop_reason = if front.message.is_expired(now) {
                 Some(DropReason::Expired)
@@ -134,13 +134,13 @@ impl Broker {
                 shed = true;
                 Some(DropReason::ClientBacklog)
             } else if backlogged
-                || (front.qos != QoS::AtMostOnce && session.outbound.len() >= receive_maximum)
+                || (front.qos != QoS::AtMostOnce && session.flows.outbound.len() >= receive_maximum)
             {
                 break;
             } else {
                 None
             };
-            let Some(item) = session.queue.pop_front() else {
+            let Some(item) = session.flows.queue.pop_front() else {
                 break;
             };
             if let Some(reason) = drop_reason {
@@ -153,10 +153,10 @@ impl Broker {
             }
             let packet_id = match item.qos {
                 QoS::AtMostOnce => None,
-                _ => match session.outbound.allocate() {
+                _ => match session.flows.outbound.allocate() {
                     Some(id) => Some(id),
                     None => {
-                        session.queue.push_front(item);
+                        session.flows.queue.push_front(item);
                         break;
                     }
                 },
@@ -177,12 +177,13 @@ impl Broker {
                 continue;
             }
             if let (Some(_), Packet::Publish(publish)) = (packet_id, packet) {
-                session.outbound.start(publish);
+                session.flows.outbound.start(publish);
             }
             self.out.send_bytes(conn, bytes);
         }
-        if session.queue.len() < self.config.max_queued_messages {
-            session.overflowed = false;
+        // Read before written: writing would allocate an idle session's flows.
+        if session.flows.overflowed && session.flows.queue.len() < self.config.max_queued_messages {
+            session.flows.overflowed = false;
         }
         if shed {
             self.note_shedding(conn);
@@ -276,7 +277,7 @@ impl Broker {
         };
         self.reply(conn, &Packet::SubAck(suback));
         if let Some(session) = self.session_of(conn) {
-            session.queue.extend(retained);
+            session.flows.queue.extend(retained);
         }
         self.flush_session(&client_id, now);
     }

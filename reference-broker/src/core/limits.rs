@@ -119,7 +119,7 @@ impl Broker {
         let client_id = self
             .connections
             .get(&conn)
-            .and_then(|c| c.client_id.clone());
+            .and_then(|c| c.client_id.as_deref().map(str::to_owned));
         self.out.event(BrokerEvent::LimitReached {
             conn: Some(conn),
             client_id,
@@ -203,7 +203,7 @@ impl Broker {
         let exceeded = v5
             && self
                 .session_of(conn)
-                .is_some_and(|s| s.inbound.would_exceed(id, max));
+                .is_some_and(|s| s.flows.inbound.would_exceed(id, max));
         if exceeded {
             let detail = format!("QoS 2 PUBLISH {id} beyond Receive Maximum {max} (MQTT-3.3.4-7)");
             self.limit_reached(conn, Limit::ReceiveMaximum, detail);
@@ -228,8 +228,8 @@ impl Broker {
                 let cause = CloseCause::LimitExceeded(Limit::QueuedMessages);
                 self.close_connection(conn, cause, now);
             }
-            None if !session.overflowed => {
-                session.overflowed = true;
+            None if !session.flows.overflowed => {
+                session.flows.overflowed = true;
                 self.out.event(BrokerEvent::LimitReached {
                     conn: None,
                     client_id: Some(client_id.to_owned()),

@@ -1,6 +1,7 @@
 //! Application messages inside the broker: what a client PUBLISH or a will
 //! becomes before routing, and what one subscriber is owed.
 
+use super::ClientId;
 use bytes::Bytes;
 use lastwill_codec::{Properties, PropertyValues, Publish, QoS};
 
@@ -32,7 +33,7 @@ pub(crate) struct Message {
     /// When the message expires (received time + interval).
     pub expires_at: Option<Timestamp>,
     /// The publishing client, for No Local (MQTT-3.8.3-3).
-    pub publisher: Option<String>,
+    pub publisher: Option<ClientId>,
     pub origin: Origin,
 }
 
@@ -40,7 +41,12 @@ impl Message {
     /// The message a client PUBLISH carries. Only the properties a server
     /// forwards are kept; Topic Alias and Subscription Identifiers are
     /// per-connection and per-subscription, so they are not.
-    pub fn from_publish(publish: Publish, topic: String, publisher: &str, now: Timestamp) -> Self {
+    pub fn from_publish(
+        publish: Publish,
+        topic: String,
+        publisher: &ClientId,
+        now: Timestamp,
+    ) -> Self {
         let p = publish.properties.into_values();
         let properties = Properties::from(PropertyValues {
             payload_format_indicator: p.payload_format_indicator,
@@ -58,7 +64,7 @@ impl Message {
             properties,
             expiry_interval: p.message_expiry_interval,
             expires_at: p.message_expiry_interval.map(|s| now.plus_secs(s)),
-            publisher: Some(publisher.to_owned()),
+            publisher: Some(publisher.clone()),
             origin: Origin::Client,
         }
     }
@@ -162,7 +168,7 @@ mod tests {
 
     fn stored() -> StoredWill {
         StoredWill {
-            client_id: "dev".to_owned(),
+            client_id: ClientId::from("dev"),
             username: None,
             version: ProtocolVersion::V5,
             will: Will {

@@ -33,7 +33,7 @@ impl Broker {
             Packet::Publish(publish) => self.on_publish(conn, publish, now),
             Packet::PubAck(ack) => {
                 if let Some(session) = self.session_of(conn) {
-                    session.outbound.on_puback(ack.packet_id);
+                    session.flows.outbound.on_puback(ack.packet_id);
                 }
                 self.flush_connection(conn, now);
             }
@@ -41,7 +41,7 @@ impl Broker {
             Packet::PubRel(rel) => {
                 let known = self
                     .session_of(conn)
-                    .is_some_and(|s| s.inbound.on_pubrel(rel.packet_id));
+                    .is_some_and(|s| s.flows.inbound.on_pubrel(rel.packet_id));
                 let mut comp = PublishResponse::new(rel.packet_id);
                 if !known {
                     comp.reason_code = ReasonCode::PACKET_IDENTIFIER_NOT_FOUND;
@@ -50,7 +50,7 @@ impl Broker {
             }
             Packet::PubComp(comp) => {
                 if let Some(session) = self.session_of(conn) {
-                    session.outbound.on_pubcomp(comp.packet_id);
+                    session.flows.outbound.on_pubcomp(comp.packet_id);
                 }
                 self.flush_connection(conn, now);
             }
@@ -160,7 +160,7 @@ impl Broker {
             }
             let fresh = self
                 .session_of(conn)
-                .is_some_and(|s| s.inbound.on_publish(id));
+                .is_some_and(|s| s.flows.inbound.on_publish(id));
             if !fresh {
                 // Already received and not released: acknowledge, deliver once.
                 self.reply(conn, &Packet::PubRec(PublishResponse::new(id)));
@@ -217,7 +217,10 @@ impl Broker {
 
     fn on_pubrec(&mut self, conn: ConnectionId, rec: &PublishResponse, now: Timestamp) {
         let outcome = match self.session_of(conn) {
-            Some(session) => session.outbound.on_pubrec(rec.packet_id, rec.reason_code),
+            Some(session) => session
+                .flows
+                .outbound
+                .on_pubrec(rec.packet_id, rec.reason_code),
             None => return,
         };
         let mut rel = PublishResponse::new(rec.packet_id);
@@ -298,7 +301,7 @@ impl Broker {
         let client_id = self
             .connections
             .get(&conn)
-            .and_then(|c| c.client_id.clone());
+            .and_then(|c| c.client_id.as_deref().map(str::to_owned));
         self.out
             .event(super::event::BrokerEvent::ProtocolViolation {
                 conn,

@@ -46,6 +46,13 @@ pub(crate) struct OutboundFlows {
 }
 
 impl OutboundFlows {
+    pub const fn new() -> Self {
+        Self {
+            inflight: Vec::new(),
+            last_id: 0,
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.inflight.len()
     }
@@ -146,6 +153,12 @@ pub(crate) struct InboundFlows {
 }
 
 impl InboundFlows {
+    pub const fn new() -> Self {
+        Self {
+            awaiting_pubrel: BTreeSet::new(),
+        }
+    }
+
     /// A QoS 2 PUBLISH arrived: true if it is new and must be delivered
     /// onwards, false if it repeats one not yet released (deliver once).
     pub fn on_publish(&mut self, id: PacketId) -> bool {

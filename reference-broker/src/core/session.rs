@@ -1,7 +1,9 @@
 //! Sessions keyed by Client Identifier: subscriptions, messages owed, QoS
 //! flows, and when an offline session ends.
 
+use super::ClientId;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ops::{Deref, DerefMut};
 
 use super::message::Outgoing;
 use super::qos::{InboundFlows, OutboundFlows};
@@ -15,7 +17,7 @@ pub(crate) const NEVER_EXPIRES: u32 = u32::MAX;
 
 #[derive(Debug)]
 pub(crate) struct Session {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub subscriptions: BTreeMap<String, SubscriptionEntry>,
     /// The live connection, if any (at most one: takeover closes the old one).
     pub connection: Option<ConnectionId>,
@@ -24,6 +26,12 @@ pub(crate) struct Session {
     pub expiry_interval: u32,
     /// Only [`SessionTimer::SessionExpiry`], armed while offline.
     pub timers: TimerTable,
+    pub flows: LazyFlows,
+}
+
+/// What a session holds once messages flow through it.
+#[derive(Debug, Default)]
+pub(crate) struct Flows {
     /// Messages owed and not yet sent: the client is offline, or its Receive
     /// Maximum is reached.
     pub queue: VecDeque<Outgoing>,
@@ -34,18 +42,43 @@ pub(crate) struct Session {
     pub overflowed: bool,
 }
 
+/// [`Flows`], allocated on first change. Most sessions of a broker full of
+/// idle devices never receive a message: their flows would be 88 bytes of
+/// empty queues each. Reading an unallocated one sees empty flows; a
+/// mutable access allocates.
+#[derive(Debug, Default)]
+pub(crate) struct LazyFlows(Option<Box<Flows>>);
+
+static NO_FLOWS: Flows = Flows {
+    queue: VecDeque::new(),
+    outbound: OutboundFlows::new(),
+    inbound: InboundFlows::new(),
+    overflowed: false,
+};
+
+impl Deref for LazyFlows {
+    type Target = Flows;
+
+    fn deref(&self) -> &Flows {
+        self.0.as_deref().unwrap_or(&NO_FLOWS)
+    }
+}
+
+impl DerefMut for LazyFlows {
+    fn deref_mut(&mut self) -> &mut Flows {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
 impl Session {
-    pub fn new(client_id: String, connection: ConnectionId, expiry_interval: u32) -> Self {
+    pub fn new(client_id: ClientId, connection: ConnectionId, expiry_interval: u32) -> Self {
         Self {
             client_id,
             subscriptions: BTreeMap::new(),
             connection: Some(connection),
             expiry_interval,
             timers: TimerTable::default(),
-            queue: VecDeque::new(),
-            outbound: OutboundFlows::default(),
-            inbound: InboundFlows::default(),
-            overflowed: false,
+            flows: LazyFlows::default(),
         }
     }
 
@@ -75,12 +108,12 @@ impl Session {
 #[derive(Debug, Default)]
 pub(crate) struct SessionStore {
     /// Boxed for the reason `Broker::connections` is.
-    sessions: BTreeMap<String, Box<Session>>,
+    sessions: BTreeMap<ClientId, Box<Session>>,
     /// Client Identifiers of the sessions that may hold subscriptions: every
     /// session with one is here (a superset: unsubscribing does not take a
     /// session out), so routing a message visits these rather than every
     /// session. Without it a storm of N wills among N sessions costs N².
-    subscribers: BTreeSet<String>,
+    subscribers: BTreeSet<ClientId>,
 }
 
 impl SessionStore {
@@ -108,7 +141,7 @@ impl SessionStore {
     /// Records that `client_id`'s session is about to hold subscriptions.
     pub fn mark_subscriber(&mut self, client_id: &str) {
         if !self.subscribers.contains(client_id) {
-            self.subscribers.insert(client_id.to_owned());
+            self.subscribers.insert(ClientId::from(client_id));
         }
     }
 
@@ -137,9 +170,19 @@ impl SessionStore {
 mod tests {
     use super::*;
 
+    /// Reading an idle session's flows allocates nothing; changing them does.
+    #[test]
+    fn flows_are_allocated_on_first_change() {
+        let mut s = Session::new(ClientId::from("c"), ConnectionId(1), 10);
+        assert!(s.flows.queue.is_empty() && s.flows.outbound.len() == 0 && !s.flows.overflowed);
+        assert!(s.flows.0.is_none());
+        s.flows.overflowed = true;
+        assert!(s.flows.0.is_some() && s.flows.overflowed);
+    }
+
     #[test]
     fn offline_sessions_arm_expiry_unless_never() {
-        let mut s = Session::new("c".to_owned(), ConnectionId(1), 10);
+        let mut s = Session::new(ClientId::from("c"), ConnectionId(1), 10);
         s.go_offline(Timestamp(1_000));
         assert_eq!(
             s.timers.get(SessionTimer::SessionExpiry),

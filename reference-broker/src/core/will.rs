@@ -5,6 +5,7 @@
 //!
 //! [`decide_will`]: super::close_cause::decide_will
 
+use super::ClientId;
 use std::collections::BTreeMap;
 
 use lastwill_codec::{ProtocolVersion, Will};
@@ -16,7 +17,7 @@ use crate::time::Timestamp;
 /// A will accepted with its CONNECT, with the identity it belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct StoredWill {
-    pub client_id: String,
+    pub client_id: ClientId,
     /// The CONNECT's User Name: a will is authorized as its client's own
     /// PUBLISH would be (catalogue E7).
     pub username: Option<String>,
@@ -106,7 +107,7 @@ impl PendingWill {
 /// Key of a pending will: its client identifier and a sequence number. A
 /// session normally has at most one pending will; the number keeps a second
 /// one apart when the `keep-will-on-reconnect` fault leaves the first behind.
-pub(crate) type PendingKey = (String, u64);
+pub(crate) type PendingKey = (ClientId, u64);
 
 /// Pending wills keyed by session (client identifier), each with its due time.
 #[derive(Debug, Default)]
@@ -138,7 +139,7 @@ impl WillScheduler {
         let keys: Vec<PendingKey> = self
             .pending
             .keys()
-            .filter(|(id, _)| id == client_id)
+            .filter(|(id, _)| **id == *client_id)
             .cloned()
             .collect();
         keys.iter()
@@ -160,7 +161,7 @@ impl WillScheduler {
 
     #[cfg(test)]
     pub fn has_pending(&self, client_id: &str) -> bool {
-        self.pending.keys().any(|(id, _)| id == client_id)
+        self.pending.keys().any(|(id, _)| **id == *client_id)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&PendingKey, &PendingWill)> {
@@ -181,7 +182,7 @@ mod tests {
 
     fn will(client_id: &str) -> StoredWill {
         StoredWill {
-            client_id: client_id.to_owned(),
+            client_id: ClientId::from(client_id),
             username: None,
             version: ProtocolVersion::V5,
             will: Will {

@@ -1,6 +1,7 @@
-//! Per-connection tasks. They only move bytes: each reports what arrives and
-//! how the stream ended, and writes and closes when told. Every decision is
-//! the core's.
+//! Per-connection tasks for in-memory, TLS and WebSocket streams (plain TCP
+//! is served by the reactor thread, `super::reactor`), and the TCP accept
+//! loop. They only move bytes: each reports what arrives and how the stream
+//! ended, and writes and closes when told. Every decision is the core's.
 
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use super::outbound::OutboundReceiver;
@@ -26,63 +27,27 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + fmt::Debug> ByteStream for T {}
 
 pub(super) type BoxedStream = Box<dyn ByteStream>;
 
-/// A connection's stream. TCP is kept apart because it can be waited on
-/// for readiness and read only once bytes are there: an idle socket then
-/// holds no read buffer, which is most of what ten thousand idle clients
-/// would otherwise cost. Other streams (in-memory, TLS, WebSocket) are read
-/// through a buffer reserved while they wait.
+/// A connection's stream. Plain TCP goes to the reactor thread
+/// ([`super::reactor`]), which holds an idle connection for a few dozen
+/// bytes; other streams (in-memory, TLS, WebSocket) are served by a task
+/// each ([`serve`]).
 #[derive(Debug)]
 pub(super) enum Transport {
-    Tcp(TcpStream),
+    Tcp(std::net::TcpStream),
     Other(BoxedStream),
 }
 
-impl Transport {
-    /// Closes the stream: a TCP socket on the reaper thread (see
-    /// [`super::reaper`]), so that tearing it down does not delay the will
-    /// its end triggered.
-    fn release(self) {
-        match self {
-            Transport::Tcp(stream) => super::reaper::close_later(stream),
-            Transport::Other(stream) => drop(stream),
-        }
-    }
-
-    fn writer(&mut self) -> &mut (dyn AsyncWrite + Send + Unpin) {
-        match self {
-            Transport::Tcp(stream) => stream,
-            Transport::Other(stream) => stream,
-        }
-    }
-
-    /// Reads at most `chunk` bytes once some are available: the bytes (with
-    /// whether they filled the buffer), or an empty buffer at end of stream.
-    fn poll_read_chunk(
-        &mut self,
-        chunk: usize,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<(BytesMut, bool)>> {
-        let mut buf = BytesMut::new();
-        loop {
-            let read = match self {
-                Transport::Tcp(stream) => {
-                    ready!(stream.poll_read_ready(cx))?;
-                    buf.reserve(chunk);
-                    match stream.try_read_buf(&mut buf) {
-                        // The readiness was stale and is now cleared: wait again.
-                        Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
-                        read => read?,
-                    }
-                }
-                Transport::Other(stream) => {
-                    buf.reserve(chunk);
-                    ready!(pin!(stream.read_buf(&mut buf)).poll(cx))?
-                }
-            };
-            let full = read == buf.capacity();
-            return Poll::Ready(Ok((buf, full)));
-        }
-    }
+/// Reads at most `chunk` bytes once some are available: the bytes (with
+/// whether they filled the buffer), or an empty buffer at end of stream.
+fn poll_read_chunk(
+    stream: &mut BoxedStream,
+    chunk: usize,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<(BytesMut, bool)>> {
+    let mut buf = BytesMut::with_capacity(chunk);
+    let read = ready!(pin!(stream.read_buf(&mut buf)).poll(cx))?;
+    let full = read == buf.capacity();
+    Poll::Ready(Ok((buf, full)))
 }
 
 /// What the accept, reader and writer tasks tell the driver.
@@ -109,6 +74,15 @@ pub(super) enum Outbound {
 pub(super) async fn accept_loop(listener: TcpListener, tx: mpsc::UnboundedSender<Inbound>) {
     loop {
         let (stream, peer) = accept_tcp(&listener, "tcp").await;
+        // Out of tokio's hands (the reactor registers it with its own
+        // poller); the stream stays non-blocking.
+        let stream = match stream.into_std() {
+            Ok(stream) => stream,
+            Err(error) => {
+                tracing::warn!(%error, "tcp: accepted connection from {peer} lost");
+                continue;
+            }
+        };
         if tx
             .send(Inbound::Accepted(Transport::Tcp(stream), peer.to_string()))
             .is_err()
@@ -213,7 +187,7 @@ enum Step {
 /// poll function rather than a `select!` of futures: it stores no waiter,
 /// which keeps each idle connection's task small.
 fn poll_step(
-    stream: &mut Transport,
+    stream: &mut BoxedStream,
     rx: &OutboundReceiver,
     may_read: bool,
     chunk: usize,
@@ -221,7 +195,7 @@ fn poll_step(
     cx: &mut Context<'_>,
 ) -> Poll<Step> {
     if read_first && may_read {
-        if let Poll::Ready(read) = stream.poll_read_chunk(chunk, cx) {
+        if let Poll::Ready(read) = poll_read_chunk(stream, chunk, cx) {
             return Poll::Ready(Step::Read(read));
         }
     }
@@ -230,7 +204,7 @@ fn poll_step(
         return Poll::Ready(Step::Queued(item));
     }
     if !read_first && may_read {
-        if let Poll::Ready(read) = stream.poll_read_chunk(chunk, cx) {
+        if let Poll::Ready(read) = poll_read_chunk(stream, chunk, cx) {
             return Poll::Ready(Step::Read(read));
         }
     }
@@ -255,7 +229,7 @@ fn poll_step(
 /// connection's future.
 pub(super) async fn serve(
     conn: ConnectionId,
-    mut stream: Transport,
+    mut stream: BoxedStream,
     mut rx: OutboundReceiver,
     tx: mpsc::UnboundedSender<Inbound>,
 ) {
@@ -281,24 +255,24 @@ pub(super) async fn serve(
                     Inbound::Bytes(conn, buf.freeze())
                 };
                 if tx.send(message).is_err() {
-                    return stream.release();
+                    return;
                 }
             }
             Step::Read(Err(_)) => {
                 let _ = tx.send(Inbound::Closed(conn, TransportClose::Error));
-                return stream.release();
+                return;
             }
             Step::Queued(Some(Outbound::Bytes(first))) => {
                 let (bytes, close) = match rx.try_recv() {
                     None => (first, false),
                     Some(next) => batch(first, next, &mut rx),
                 };
-                let written = Box::pin(write_out(stream.writer(), &bytes, &rx)).await;
+                let written = Box::pin(write_out(&mut stream, &bytes, &rx)).await;
                 if written.is_err() {
                     if reading {
                         let _ = tx.send(Inbound::Closed(conn, TransportClose::Error));
                     }
-                    return stream.release();
+                    return;
                 }
                 let _ = tx.send(Inbound::Written(conn, bytes.len()));
                 if close {
@@ -309,12 +283,11 @@ pub(super) async fn serve(
         }
     }
     let finish = async {
-        let writer = stream.writer();
+        let writer = &mut stream;
         let _ = writer.flush().await;
         let _ = writer.shutdown().await;
     };
     let _ = Box::pin(tokio::time::timeout(CLOSE_LINGER, finish)).await;
-    stream.release();
 }
 
 #[cfg(test)]
@@ -331,7 +304,7 @@ mod tests {
         let (client, _server) = tokio::io::duplex(64);
         let (_outbound, rx) = outbound_queue();
         let (tx, _inbound) = mpsc::unbounded_channel();
-        let future = serve(ConnectionId(1), Transport::Other(Box::new(client)), rx, tx);
+        let future = serve(ConnectionId(1), Box::new(client), rx, tx);
         let size = std::mem::size_of_val(&future);
         assert!(size <= 256, "serve future is {size} bytes");
     }

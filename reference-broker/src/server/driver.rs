@@ -8,8 +8,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::connection::{serve, Inbound, Outbound};
+use super::connection::{serve, Inbound, Outbound, Transport};
 use super::outbound::{outbound_queue, OutboundSender};
+use super::reactor::ReactorHandle;
 use crate::config::BrokerConfig;
 use crate::core::event::{Action, BrokerEvent};
 use crate::core::Broker;
@@ -57,11 +58,21 @@ impl Clock {
 
 #[derive(Debug)]
 struct ConnectionHandle {
-    outbound: OutboundSender,
-    /// The connection's task ([`serve`]).
-    task: JoinHandle<()>,
+    link: Link,
     /// The peer's address (or `memory#N`), for log lines.
     peer: Box<str>,
+}
+
+/// Who moves a connection's bytes.
+#[derive(Debug)]
+enum Link {
+    /// The reactor thread (plain TCP).
+    Reactor,
+    /// A task of its own ([`serve`]), and its queue.
+    Task {
+        outbound: OutboundSender,
+        task: JoinHandle<()>,
+    },
 }
 
 #[derive(Debug)]
@@ -69,6 +80,7 @@ pub(super) struct Driver {
     broker: Broker,
     clock: Clock,
     connections: HashMap<ConnectionId, ConnectionHandle>,
+    reactor: ReactorHandle,
     /// Cloned into every connection task.
     inbound_tx: mpsc::UnboundedSender<Inbound>,
     /// Writers of closed connections, still flushing.
@@ -83,11 +95,13 @@ impl Driver {
         config: BrokerConfig,
         clock: Clock,
         inbound_tx: mpsc::UnboundedSender<Inbound>,
+        reactor: ReactorHandle,
     ) -> Self {
         Self {
             broker: Broker::new(config),
             clock,
             connections: HashMap::new(),
+            reactor,
             inbound_tx,
             closing: Vec::new(),
             closing_pruned_at: 0,
@@ -128,22 +142,27 @@ impl Driver {
             Inbound::Accepted(stream, peer) => {
                 let conn = self.broker.handle_connection_opened(now);
                 tracing::debug!("{conn} accepted from {peer}");
-                let (outbound, rx) = outbound_queue();
-                let task = tokio::spawn(serve(conn, stream, rx, self.inbound_tx.clone()));
+                let link = match stream {
+                    Transport::Tcp(stream) => {
+                        self.reactor.open(conn, stream);
+                        Link::Reactor
+                    }
+                    Transport::Other(stream) => {
+                        let (outbound, rx) = outbound_queue();
+                        let task = tokio::spawn(serve(conn, stream, rx, self.inbound_tx.clone()));
+                        Link::Task { outbound, task }
+                    }
+                };
                 let peer = peer.into_boxed_str();
-                self.connections.insert(
-                    conn,
-                    ConnectionHandle {
-                        outbound,
-                        task,
-                        peer,
-                    },
-                );
+                self.connections
+                    .insert(conn, ConnectionHandle { link, peer });
             }
             Inbound::Bytes(conn, bytes) => {
                 self.broker.handle_bytes(conn, &bytes, now);
-                if let Some(handle) = self.connections.get(&conn) {
-                    handle.outbound.return_credit(bytes.len());
+                match self.connections.get(&conn).map(|handle| &handle.link) {
+                    Some(Link::Task { outbound, .. }) => outbound.return_credit(bytes.len()),
+                    Some(Link::Reactor) => self.reactor.return_credit(conn, bytes.len()),
+                    None => {}
                 }
             }
             Inbound::Written(conn, count) => self.broker.handle_bytes_written(conn, count, now),
@@ -165,14 +184,15 @@ impl Driver {
         while let Some(action) = self.broker.poll_action() {
             match action {
                 Action::Send { conn, bytes } => {
-                    if let Some(handle) = self.connections.get(&conn) {
-                        handle.outbound.send(Outbound::Bytes(bytes));
+                    match self.connections.get(&conn).map(|handle| &handle.link) {
+                        Some(Link::Task { outbound, .. }) => outbound.send(Outbound::Bytes(bytes)),
+                        Some(Link::Reactor) => self.reactor.send(conn, bytes),
+                        None => {}
                     }
                 }
                 Action::Close { conn } => {
                     if let Some(handle) = self.connections.remove(&conn) {
-                        handle.outbound.send(Outbound::Close);
-                        self.closing.push(handle.task);
+                        self.close(conn, handle.link);
                     }
                 }
             }
@@ -183,20 +203,39 @@ impl Driver {
         }
     }
 
+    fn close(&mut self, conn: ConnectionId, link: Link) {
+        match link {
+            Link::Task { outbound, task } => {
+                outbound.send(Outbound::Close);
+                self.closing.push(task);
+            }
+            Link::Reactor => self.reactor.close(conn),
+        }
+    }
+
+    /// Hands what the last messages produced for reactor-served
+    /// connections to the reactor: once per batch, one wake-up for all.
+    pub fn flush(&mut self) {
+        self.reactor.flush();
+    }
+
     /// Shutdown: the core publishes the wills and says goodbye, the writers
     /// flush (for a bounded time), everything else is dropped.
     pub async fn shutdown(mut self) {
         self.broker.handle_shutdown(self.clock.now());
         self.drain();
-        for (_, handle) in self.connections.drain() {
-            handle.outbound.send(Outbound::Close);
-            self.closing.push(handle.task);
+        let connections: Vec<_> = self.connections.drain().collect();
+        for (conn, handle) in connections {
+            self.close(conn, handle.link);
         }
+        let reactor_drained = self.reactor.drained();
+        self.reactor.flush();
         let writers = std::mem::take(&mut self.closing);
         let flush = async {
             for writer in writers {
                 let _ = writer.await;
             }
+            let _ = reactor_drained.await;
         };
         if tokio::time::timeout(SHUTDOWN_FLUSH_TIMEOUT, flush)
             .await

@@ -1,8 +1,12 @@
 //! The tokio shell around [`Broker`](crate::Broker), in the shape of
-//! mini-redis: an accept task per listener, one task per connection
-//! (reading and writing), and one task (the one running [`Server::run`])
-//! that owns the core, feeds it what the others report, carries out its
-//! actions, and sleeps until its next deadline.
+//! mini-redis: an accept task per listener, one task (spawned by
+//! [`Server::run`]) that owns the core, feeds it what the connections
+//! report, carries out its actions, and sleeps until its next deadline.
+//! Connections only move bytes: plain TCP ones on one reactor thread
+//! (`reactor`: an idle connection then costs a few dozen bytes, not a task
+//! and an I/O registration), in-memory, TLS and WebSocket ones in a task
+//! each (`connection::serve`). Finished sockets are closed off the will
+//! path (`reaper`).
 //!
 //! Besides TCP listeners, a server accepts in-memory connections from a
 //! [`MemoryConnector`] ([`Server::memory_connector`], or [`bind_memory`] for
@@ -13,6 +17,7 @@ mod connection;
 mod driver;
 mod memory;
 mod outbound;
+mod reactor;
 mod reaper;
 pub mod tls;
 pub mod ws;
@@ -101,7 +106,8 @@ impl Server {
         for listener in self.listeners {
             accept_tasks.spawn(connection::accept_loop(listener, inbound_tx.clone()));
         }
-        let driver = Driver::new(self.broker, clock, inbound_tx);
+        let reactor = reactor::ReactorHandle::start(inbound_tx.clone())?;
+        let driver = Driver::new(self.broker, clock, inbound_tx, reactor);
         // The driver runs as a task of its own rather than in the caller's
         // task (often `block_on`, a thread outside the runtime's workers):
         // connection tasks and the driver then hand messages to each other
@@ -146,11 +152,13 @@ async fn drive(
                     driver.drain();
                 }
                 deadline = driver.update_deadline(deadline);
+                driver.flush();
             }
             () = sleep_until(deadline) => {
                 driver.on_timer();
                 driver.drain();
                 deadline = driver.next_deadline();
+                driver.flush();
             }
         }
     }

@@ -3,6 +3,8 @@
 //! idle, so the delay test uses a 1 s Will Delay and checks bounds that a
 //! loaded machine cannot break (never early; late only by a wide margin).
 
+mod reactor;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
