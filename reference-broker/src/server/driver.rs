@@ -12,7 +12,7 @@ use super::connection::{serve, Inbound, Outbound, Transport};
 use super::outbound::{outbound_queue, OutboundSender};
 use super::reactor::ReactorHandle;
 use crate::config::BrokerConfig;
-use crate::core::event::{Action, BrokerEvent};
+use crate::core::event::{Action, BrokerEvent, TransportClose};
 use crate::core::Broker;
 use crate::time::{ConnectionId, Timestamp};
 
@@ -80,7 +80,9 @@ pub(super) struct Driver {
     broker: Broker,
     clock: Clock,
     connections: HashMap<ConnectionId, ConnectionHandle>,
-    reactor: ReactorHandle,
+    /// Started by the first TCP connection: a server with only in-memory
+    /// connections (the suite's embedded target) never needs its thread.
+    reactor: Option<ReactorHandle>,
     /// Cloned into every connection task.
     inbound_tx: mpsc::UnboundedSender<Inbound>,
     /// Writers of closed connections, still flushing.
@@ -95,13 +97,12 @@ impl Driver {
         config: BrokerConfig,
         clock: Clock,
         inbound_tx: mpsc::UnboundedSender<Inbound>,
-        reactor: ReactorHandle,
     ) -> Self {
         Self {
             broker: Broker::new(config),
             clock,
             connections: HashMap::new(),
-            reactor,
+            reactor: None,
             inbound_tx,
             closing: Vec::new(),
             closing_pruned_at: 0,
@@ -144,7 +145,13 @@ impl Driver {
                 tracing::debug!("{conn} accepted from {peer}");
                 let link = match stream {
                     Transport::Tcp(stream) => {
-                        self.reactor.open(conn, stream);
+                        let Some(reactor) = self.reactor() else {
+                            // Dropping the stream closes it.
+                            self.broker
+                                .handle_connection_closed(conn, TransportClose::Error, now);
+                            return;
+                        };
+                        reactor.open(conn, stream);
                         Link::Reactor
                     }
                     Transport::Other(stream) => {
@@ -161,7 +168,11 @@ impl Driver {
                 self.broker.handle_bytes(conn, &bytes, now);
                 match self.connections.get(&conn).map(|handle| &handle.link) {
                     Some(Link::Task { outbound, .. }) => outbound.return_credit(bytes.len()),
-                    Some(Link::Reactor) => self.reactor.return_credit(conn, bytes.len()),
+                    Some(Link::Reactor) => {
+                        if let Some(reactor) = &mut self.reactor {
+                            reactor.return_credit(conn, bytes.len());
+                        }
+                    }
                     None => {}
                 }
             }
@@ -186,7 +197,11 @@ impl Driver {
                 Action::Send { conn, bytes } => {
                     match self.connections.get(&conn).map(|handle| &handle.link) {
                         Some(Link::Task { outbound, .. }) => outbound.send(Outbound::Bytes(bytes)),
-                        Some(Link::Reactor) => self.reactor.send(conn, bytes),
+                        Some(Link::Reactor) => {
+                            if let Some(reactor) = &mut self.reactor {
+                                reactor.send(conn, bytes);
+                            }
+                        }
                         None => {}
                     }
                 }
@@ -209,14 +224,32 @@ impl Driver {
                 outbound.send(Outbound::Close);
                 self.closing.push(task);
             }
-            Link::Reactor => self.reactor.close(conn),
+            Link::Reactor => {
+                if let Some(reactor) = &mut self.reactor {
+                    reactor.close(conn);
+                }
+            }
         }
+    }
+
+    /// The reactor, started now if this is the first TCP connection; `None`
+    /// (logged) if its thread cannot be started.
+    fn reactor(&mut self) -> Option<&mut ReactorHandle> {
+        if self.reactor.is_none() {
+            match ReactorHandle::start(self.inbound_tx.clone()) {
+                Ok(reactor) => self.reactor = Some(reactor),
+                Err(error) => tracing::error!(%error, "tcp: the reactor thread did not start"),
+            }
+        }
+        self.reactor.as_mut()
     }
 
     /// Hands what the last messages produced for reactor-served
     /// connections to the reactor: once per batch, one wake-up for all.
     pub fn flush(&mut self) {
-        self.reactor.flush();
+        if let Some(reactor) = &mut self.reactor {
+            reactor.flush();
+        }
     }
 
     /// Shutdown: the core publishes the wills and says goodbye, the writers
@@ -228,14 +261,16 @@ impl Driver {
         for (conn, handle) in connections {
             self.close(conn, handle.link);
         }
-        let reactor_drained = self.reactor.drained();
-        self.reactor.flush();
+        let reactor_drained = self.reactor.as_mut().map(ReactorHandle::drained);
+        self.flush();
         let writers = std::mem::take(&mut self.closing);
         let flush = async {
             for writer in writers {
                 let _ = writer.await;
             }
-            let _ = reactor_drained.await;
+            if let Some(drained) = reactor_drained {
+                let _ = drained.await;
+            }
         };
         if tokio::time::timeout(SHUTDOWN_FLUSH_TIMEOUT, flush)
             .await

@@ -106,8 +106,7 @@ impl Server {
         for listener in self.listeners {
             accept_tasks.spawn(connection::accept_loop(listener, inbound_tx.clone()));
         }
-        let reactor = reactor::ReactorHandle::start(inbound_tx.clone())?;
-        let driver = Driver::new(self.broker, clock, inbound_tx, reactor);
+        let driver = Driver::new(self.broker, clock, inbound_tx);
         // The driver runs as a task of its own rather than in the caller's
         // task (often `block_on`, a thread outside the runtime's workers):
         // connection tasks and the driver then hand messages to each other
