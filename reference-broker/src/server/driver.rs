@@ -80,8 +80,9 @@ pub(super) struct Driver {
     broker: Broker,
     clock: Clock,
     connections: HashMap<ConnectionId, ConnectionHandle>,
-    /// Started by the first TCP connection: a server with only in-memory
-    /// connections (the suite's embedded target) never needs its thread.
+    /// Started with the server when it has a TCP listener, else by the
+    /// first TCP connection: a server with only in-memory connections (the
+    /// suite's embedded target) never starts its thread.
     reactor: Option<ReactorHandle>,
     /// Cloned into every connection task.
     inbound_tx: mpsc::UnboundedSender<Inbound>,
@@ -97,12 +98,13 @@ impl Driver {
         config: BrokerConfig,
         clock: Clock,
         inbound_tx: mpsc::UnboundedSender<Inbound>,
+        reactor: Option<ReactorHandle>,
     ) -> Self {
         Self {
             broker: Broker::new(config),
             clock,
             connections: HashMap::new(),
-            reactor: None,
+            reactor,
             inbound_tx,
             closing: Vec::new(),
             closing_pruned_at: 0,

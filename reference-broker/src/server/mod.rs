@@ -102,11 +102,19 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let clock = Clock::start();
         let (inbound_tx, inbound_rx) = (self.inbound_tx, self.inbound_rx);
+        let serves_tcp = !self.listeners.is_empty();
         let mut accept_tasks = JoinSet::new();
         for listener in self.listeners {
             accept_tasks.spawn(connection::accept_loop(listener, inbound_tx.clone()));
         }
-        let driver = Driver::new(self.broker, clock, inbound_tx);
+        // Started up front when TCP clients are expected, so that its
+        // thread and buffers are part of the server's fixed cost.
+        let reactor = if serves_tcp {
+            Some(reactor::ReactorHandle::start(inbound_tx.clone())?)
+        } else {
+            None
+        };
+        let driver = Driver::new(self.broker, clock, inbound_tx, reactor);
         // The driver runs as a task of its own rather than in the caller's
         // task (often `block_on`, a thread outside the runtime's workers):
         // connection tasks and the driver then hand messages to each other
