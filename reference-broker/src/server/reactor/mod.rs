@@ -46,6 +46,12 @@ const READ_CHUNK: usize = 64 * 1024;
 /// How long a closing connection may take to write its last packets.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
+/// A connection's `epoll` token: its id (ids start at 1 and only grow, so
+/// they never reach [`WAKER`] on a 64-bit target).
+fn token_of(conn: ConnectionId) -> Token {
+    Token(usize::try_from(conn.0).unwrap_or(usize::MAX - 1))
+}
+
 /// What the driver asks of the reactor.
 #[derive(Debug)]
 enum Command {
@@ -261,11 +267,10 @@ impl Reactor {
 
     fn open(&mut self, conn: ConnectionId, stream: std::net::TcpStream) {
         let mut stream = mio::net::TcpStream::from_std(stream);
-        let token = Token(usize::try_from(conn.0).unwrap_or(usize::MAX - 1));
-        if let Err(error) = self
-            .poll
-            .registry()
-            .register(&mut stream, token, Interest::READABLE)
+        if let Err(error) =
+            self.poll
+                .registry()
+                .register(&mut stream, token_of(conn), Interest::READABLE)
         {
             tracing::warn!(%error, "{conn}: not served");
             self.report(Inbound::Closed(conn, TransportClose::Error));
@@ -341,11 +346,10 @@ impl Reactor {
         } else {
             Interest::READABLE
         };
-        let token = Token(usize::try_from(conn.0).unwrap_or(usize::MAX - 1));
         if self
             .poll
             .registry()
-            .reregister(&mut socket.stream, token, interest)
+            .reregister(&mut socket.stream, token_of(conn), interest)
             .is_err()
         {
             self.report(Inbound::Closed(conn, TransportClose::Error));
