@@ -96,8 +96,14 @@ mod tests {
     fn reads_what_both_decoders_accept_and_nothing_else() {
         // PINGREQ, a QoS 0 PUBLISH "a" = "x", and a truncated CONNECT.
         assert!(mqttbytes_decode(&[0xc0, 0x00], ProtocolVersion::V3_1_1));
-        assert!(mqttbytes_decode(&[0x30, 0x04, 0x00, 0x01, b'a', b'x'], ProtocolVersion::V3_1_1));
-        assert!(mqttbytes_decode(&[0x30, 0x05, 0x00, 0x01, b'a', 0x00, b'x'], ProtocolVersion::V5));
+        assert!(mqttbytes_decode(
+            &[0x30, 0x04, 0x00, 0x01, b'a', b'x'],
+            ProtocolVersion::V3_1_1
+        ));
+        assert!(mqttbytes_decode(
+            &[0x30, 0x05, 0x00, 0x01, b'a', 0x00, b'x'],
+            ProtocolVersion::V5
+        ));
         assert!(!mqttbytes_decode(&[0x10, 0x05, 0x00], ProtocolVersion::V5));
     }
 }
