@@ -1,19 +1,20 @@
 //! A profile's broker, started for one run of the suite: the config written
 //! from its template, the process started on a free loopback port (through
 //! [`crate::launch::LaunchedBroker`], which also keeps its log and checks
-//! readiness with CONNECT/CONNACK and PINGREQ/PINGRESP), its version read,
+//! readiness with CONNECT/CONNACK and PINGREQ/PINGRESP), its version read
+//! ([`super::version`]),
 //! and the suite's results completed with `skip` for the protocol versions
 //! the profile says the broker does not serve.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lastwill_report::{ScenarioResult, TargetInfo, Verdict};
 
 use super::profile::{LoadedProfile, Placeholders, TlsMode};
 use crate::launch::{free_port, LaunchError, LaunchSpec, LaunchedBroker};
+
+pub use super::version::{broker_version, version_word};
 use crate::scenario::{LoadedScenario, Version};
 use crate::tls::{certs, ClientTls};
 
@@ -268,7 +269,7 @@ fn generate_certs(profile: &LoadedProfile, work: &Path) -> Result<Option<ClientT
     Ok(Some(tls))
 }
 
-fn placeholders(profile: &LoadedProfile, work: &Path, port: u16) -> Placeholders {
+pub(super) fn placeholders(profile: &LoadedProfile, work: &Path, port: u16) -> Placeholders {
     let config_name = profile
         .profile
         .config
@@ -281,71 +282,6 @@ fn placeholders(profile: &LoadedProfile, work: &Path, port: u16) -> Placeholders
         work: work.to_path_buf(),
         this_program: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("lastwill")),
     }
-}
-
-/// The broker's version as `PRODUCT VERSION`, from `version_command`'s
-/// output (its first word that looks like a version: a digit, or `v` and a
-/// digit, then digits and dots). `None` if the profile has no such command
-/// or it printed no version within 10 s.
-pub fn broker_version(profile: &LoadedProfile, work: &Path) -> Option<String> {
-    let argv = profile.profile.version_command.as_ref()?;
-    let values = placeholders(profile, work, 0);
-    let mut parts = argv.iter().map(|a| values.expand(&a.value));
-    let program = parts.next()?;
-    let program = if program.starts_with("./") || program.starts_with("../") {
-        profile.dir.join(program)
-    } else {
-        PathBuf::from(program)
-    };
-    let output = run_with_timeout(
-        Command::new(program).args(parts).current_dir(&profile.dir),
-        Duration::from_secs(10),
-    )?;
-    let version = version_word(&output)?;
-    Some(format!("{} {version}", profile.product()))
-}
-
-/// stdout then stderr of a command, or `None` if it could not run or did
-/// not end in time (it is killed then).
-fn run_with_timeout(command: &mut Command, timeout: Duration) -> Option<String> {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let deadline = Instant::now() + timeout;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-        }
-    }
-    let output = child.wait_with_output().ok()?;
-    Some(format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    ))
-}
-
-/// The first word of `text` shaped like a version number.
-pub fn version_word(text: &str) -> Option<String> {
-    text.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
-        .map(|w| w.trim_end_matches(['.', ':', ';']))
-        .map(|w| w.strip_prefix('v').unwrap_or(w))
-        .find(|w| {
-            w.starts_with(|c: char| c.is_ascii_digit())
-                && w.contains('.')
-                && w.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '+')
-        })
-        .map(str::to_owned)
 }
 
 /// What reports say about a profile's target. The address names the
@@ -426,27 +362,4 @@ pub fn with_unserved_skips(
     // Anything not matched above (none in practice) keeps its place at the end.
     out.append(&mut results);
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::version_word;
-
-    #[test]
-    fn versions_are_found_in_what_brokers_print() {
-        let cases = [
-            (
-                "mosquitto version 2.0.11\n\nmosquitto is an MQTT v5.0/v3.1.1 broker.",
-                "2.0.11",
-            ),
-            ("0.12.1\n", "0.12.1"),
-            ("rumqttd 0.20.0", "0.20.0"),
-            ("lastwill 0.1.0", "0.1.0"),
-            ("aedes 1.2.0 on node v20.20.2", "1.2.0"),
-        ];
-        for (text, version) in cases {
-            assert_eq!(version_word(text).as_deref(), Some(version), "{text}");
-        }
-        assert_eq!(version_word("no version here"), None);
-    }
 }

@@ -20,6 +20,7 @@ pub mod profile;
 pub mod shard;
 mod suite;
 mod tcp;
+mod version;
 
 use std::collections::BTreeSet;
 use std::future::Future;
