@@ -55,10 +55,34 @@ pub(super) struct Io {
     pub silent: Arc<AtomicBool>,
 }
 
+/// Serves the connection, then keeps the command receiver until the
+/// [`Client`](super::Client) goes away, dropping every later command
+/// unanswered (its caller sees [`ClientError::Closed`](super::ClientError)).
+///
+/// The receiver must outlive the connection: a send that races with the
+/// receiver's drop can be accepted by tokio's mpsc channel and then be
+/// neither delivered nor dropped (the receiver drains the queue before the
+/// late message lands), so the reply sender inside it lived on and the
+/// caller waited for an answer that never came. That hung `disconnect`
+/// steps (DISCONNECT, then FIN) until their hard limit when the broker's
+/// close, which follows a DISCONNECT at once (the server SHOULD close,
+/// §3.14.4, as the client MUST, MQTT-3.14.4-2), ended the task just as
+/// the FIN command was being sent.
 pub(super) async fn run(
     io: Io,
-    mut transport: Box<dyn Transport>,
+    transport: Box<dyn Transport>,
     mut commands: mpsc::UnboundedReceiver<Command>,
+) {
+    serve(&io, transport, &mut commands).await;
+    while commands.recv().await.is_some() {}
+}
+
+/// Runs the connection until either side closes it or the client goes
+/// away; the transport is dropped (closed) on return.
+async fn serve(
+    io: &Io,
+    mut transport: Box<dyn Transport>,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
 ) {
     let mut buf = BytesMut::with_capacity(8 * 1024);
     let mut write_open = true;

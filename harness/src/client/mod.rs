@@ -176,36 +176,26 @@ impl Client {
 
     /// Writes bytes as they are, with the summary the timeline shows.
     pub async fn send_bytes(&self, bytes: Bytes, summary: String) -> Result<(), ClientError> {
-        let (done, result) = oneshot::channel();
-        self.command(Command::Send {
+        self.ask(|done| Command::Send {
             bytes,
             summary,
             done,
-        })?;
-        result
-            .await
-            .map_err(|_| ClientError::Closed(self.name.clone()))?
-            .map_err(ClientError::Io)
+        })
+        .await?
+        .map_err(ClientError::Io)
     }
 
     /// Orderly close of the current connection (FIN); the broker's answer
     /// is still read and recorded.
     pub async fn fin(&self) -> Result<(), ClientError> {
-        let (done, result) = oneshot::channel();
-        self.command(Command::Fin { done })?;
-        result
-            .await
-            .map_err(|_| ClientError::Closed(self.name.clone()))?
+        self.ask(|done| Command::Fin { done })
+            .await?
             .map_err(ClientError::Io)
     }
 
     /// Abortive close of the current connection (RST).
     pub async fn reset(&self) -> Result<(), ClientError> {
-        let (done, result) = oneshot::channel();
-        self.command(Command::Reset { done })?;
-        result
-            .await
-            .map_err(|_| ClientError::Closed(self.name.clone()))
+        self.ask(|done| Command::Reset { done }).await
     }
 
     /// From now on the current connection sends nothing at all, not even
@@ -219,15 +209,27 @@ impl Client {
         Ok(())
     }
 
-    fn command(&self, command: Command) -> Result<(), ClientError> {
+    /// Hands a command to the current connection's task and waits for its
+    /// answer, or for the task to be gone: a task that ended without
+    /// answering (it panicked, say) may leave the reply sender alive inside
+    /// a command its channel never delivered (see `connection::run`), and
+    /// the caller must not wait on it.
+    async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, ClientError> {
         let handle = self
             .connections
             .last()
             .ok_or_else(|| ClientError::NoConnection(self.name.clone()))?;
-        handle
-            .commands
-            .send(command)
-            .map_err(|_| ClientError::Closed(self.name.clone()))
+        let closed = || ClientError::Closed(self.name.clone());
+        let (done, answer) = oneshot::channel();
+        handle.commands.send(command(done)).map_err(|_| closed())?;
+        tokio::select! {
+            biased;
+            answer = answer => answer.map_err(|_| closed()),
+            () = handle.commands.closed() => Err(closed()),
+        }
     }
 
     /// Waits until `pick` finds what it looks for in the client's state, the
@@ -275,6 +277,91 @@ impl Drop for Client {
     fn drop(&mut self) {
         for handle in &self.connections {
             handle.task.abort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    /// Far above anything these need on a loaded machine, far below a
+    /// step's hard limit.
+    const BOUND: Duration = Duration::from_secs(10);
+
+    fn client() -> Client {
+        Client::new("device", ProtocolVersion::V5, Scene::new())
+    }
+
+    /// The state tokio's mpsc channel can leave behind when a send races
+    /// with the receiver's drop: the command was accepted, the task is
+    /// gone, and the reply sender inside the command lives on. The caller
+    /// must get `Closed`, not wait forever (the old code waited).
+    #[tokio::test]
+    async fn a_command_the_task_never_answers_is_closed_once_the_task_is_gone() {
+        let mut client = client();
+        lock(&client.state)
+            .connections
+            .push(ConnectionState::default());
+        let (commands, mut rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            if let Some(command) = rx.recv().await {
+                // Neither answered nor dropped, as in the race.
+                std::mem::forget(command);
+            }
+        });
+        client.connections.push(ConnectionHandle {
+            commands,
+            silent: Arc::new(AtomicBool::new(false)),
+            task,
+        });
+        let fin = tokio::time::timeout(BOUND, client.fin()).await;
+        assert!(
+            matches!(fin, Ok(Err(ClientError::Closed(_)))),
+            "fin after the task ended: {fin:?}"
+        );
+    }
+
+    /// The connection task outlives the connection: once the broker has
+    /// closed it, commands are still received and answered `Closed`, so a
+    /// command sent as the close arrives never meets a dropped receiver
+    /// (the old task ended at once).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_task_keeps_taking_commands_after_the_broker_closed() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let broker = tokio::spawn(async move {
+            // Accept, then close at once: the client reads EOF.
+            drop(listener.accept().await.expect("accept"));
+        });
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        broker.await.expect("broker");
+        let mut client = client();
+        client.attach(Box::new(stream));
+        let ended = client
+            .wait_for(Instant::now() + BOUND, |state| {
+                state.connections[0].ended.clone().map(|(_, kind)| kind)
+            })
+            .await;
+        assert!(
+            matches!(ended, Wait::Got(EndKind::BrokerClosed)),
+            "{ended:?}"
+        );
+        // The old task returned right after filing the end; give it time to.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            !client.connections[0].task.is_finished(),
+            "the connection task ended with its connection"
+        );
+        for _ in 0..3 {
+            let fin = tokio::time::timeout(BOUND, client.fin()).await;
+            assert!(matches!(fin, Ok(Err(ClientError::Closed(_)))), "{fin:?}");
+            let send = tokio::time::timeout(BOUND, client.send(&Packet::PingReq)).await;
+            assert!(matches!(send, Ok(Err(ClientError::Closed(_)))), "{send:?}");
         }
     }
 }

@@ -282,3 +282,6 @@ impl WsListener {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
