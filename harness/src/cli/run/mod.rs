@@ -290,9 +290,31 @@ pub(super) fn run_profile(
     let started_at = super::clock::rfc3339_now();
     let wall = Instant::now();
     let suite = launched::run_suite(profile, scenarios, versions, &options, work, on_result)?;
+    Ok(suite_report(
+        profile,
+        "broker",
+        broker_version,
+        started_at,
+        wall,
+        &options,
+        suite,
+    ))
+}
+
+/// The report of a suite run on a profile's broker (`what`: "broker" or
+/// "container"), with a warning when it had exited before it was stopped.
+fn suite_report(
+    profile: &LoadedProfile,
+    what: &str,
+    broker_version: Option<String>,
+    started_at: String,
+    wall: Instant,
+    options: &RunOptions,
+    suite: launched::SuiteRun,
+) -> (RunReport, PathBuf) {
     if suite.crashed > 0 {
         eprintln!(
-            "warning: the {} broker had exited before it was stopped; see {}",
+            "warning: the {} {what} had exited before it was stopped; see {}",
             profile.name(),
             suite.log.display()
         );
@@ -306,7 +328,7 @@ pub(super) fn run_profile(
         partial: options.interrupt.is_interrupted(),
         results: suite.results,
     };
-    Ok((report, suite.log))
+    (report, suite.log)
 }
 
 #[cfg(feature = "containers")]
@@ -334,23 +356,15 @@ fn run_container_profile(
     let started_at = super::clock::rfc3339_now();
     let wall = Instant::now();
     let suite = container::run_suite(profile, scenarios, versions, &options, work, on_result)?;
-    if suite.crashed > 0 {
-        eprintln!(
-            "warning: the {} container had exited before it was stopped; see {}",
-            profile.name(),
-            suite.log.display()
-        );
-    }
-    let report = RunReport {
-        schema_version: SCHEMA_VERSION,
-        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-        target: launched::target_info(profile, container::broker_version(profile)),
+    Ok(suite_report(
+        profile,
+        "container",
+        container::broker_version(profile),
         started_at,
-        wall_time_ms: u64::try_from(wall.elapsed().as_millis()).unwrap_or(u64::MAX),
-        partial: options.interrupt.is_interrupted(),
-        results: suite.results,
-    };
-    Ok((report, suite.log))
+        wall,
+        &options,
+        suite,
+    ))
 }
 
 #[cfg(not(feature = "containers"))]
