@@ -21,6 +21,7 @@ use crate::invariants::{check_decode, InvariantViolation};
 use crate::limits::Limits;
 use crate::packet::*;
 use crate::properties::{Properties, UserProperty};
+use crate::string::MqttString;
 use crate::topic::SHARED_SUBSCRIPTION_PREFIX;
 use crate::types::{PacketType, PropertyId as P, ProtocolVersion, QoS, ReasonCode};
 
@@ -303,7 +304,7 @@ fn connect(u: &mut Unstructured<'_>, version: ProtocolVersion) -> Result<Connect
     connect.properties = packet_properties(u, version, PacketType::Connect)?;
     if u.arbitrary()? {
         connect.will = Some(Will {
-            topic: topic_name(u)?,
+            topic: topic_name(u)?.into(),
             payload: payload(u)?,
             qos: qos(u)?,
             retain: u.arbitrary()?,
@@ -315,7 +316,7 @@ fn connect(u: &mut Unstructured<'_>, version: ProtocolVersion) -> Result<Connect
         });
     }
     if u.arbitrary()? {
-        connect.username = Some(any_text(u)?);
+        connect.username = Some(any_text(u)?.into());
     }
     // 3.1.1 forbids a password without a user name (MQTT-3.1.2-22).
     if u.arbitrary()? && (version.is_v5() || connect.username.is_some()) {
@@ -347,7 +348,7 @@ fn publish(u: &mut Unstructured<'_>, version: ProtocolVersion) -> Result<Publish
         dup: qos != QoS::AtMostOnce && u.arbitrary()?,
         qos,
         retain: u.arbitrary()?,
-        topic,
+        topic: topic.into(),
         packet_id: match qos {
             QoS::AtMostOnce => None,
             _ => Some(nonzero_u16(u)?),
@@ -389,7 +390,10 @@ fn subscribe(u: &mut Unstructured<'_>, version: ProtocolVersion) -> Result<Subsc
                 RetainHandling::DoNotSend,
             ])?;
         }
-        subscriptions.push(Subscription { filter, options });
+        subscriptions.push(Subscription {
+            filter: filter.into(),
+            options,
+        });
     }
     Ok(Subscribe {
         packet_id,
@@ -421,7 +425,7 @@ fn unsubscribe(u: &mut Unstructured<'_>, version: ProtocolVersion) -> Result<Uns
         packet_id: nonzero_u16(u)?,
         properties: packet_properties(u, version, PacketType::Unsubscribe)?,
         filters: (0..u.int_in_range(1..=4)?)
-            .map(|_| topic_filter(u, version))
+            .map(|_| topic_filter(u, version).map(MqttString::from))
             .collect::<Result<_>>()?,
     })
 }

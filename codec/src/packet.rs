@@ -5,6 +5,7 @@
 use bytes::Bytes;
 
 use crate::properties::Properties;
+use crate::string::MqttString;
 use crate::types::{PacketType, ProtocolVersion, QoS, ReasonCode};
 
 /// A packet identifier. Zero is invalid on the wire (MQTT-2.3.1-1 / MQTT-2.2.1-3);
@@ -61,15 +62,15 @@ pub struct Connect {
     /// Seconds; 0 turns keep-alive off (MQTT-3.1.2-22 / MQTT-3.1.2-24).
     pub keep_alive: u16,
     pub properties: Properties,
-    pub client_id: String,
+    pub client_id: MqttString,
     pub will: Option<Will>,
-    pub username: Option<String>,
+    pub username: Option<MqttString>,
     pub password: Option<Bytes>,
 }
 
 impl Connect {
     /// A CONNECT with no will, no credentials, Clean Start 1 and keep-alive 60.
-    pub fn new(version: ProtocolVersion, client_id: impl Into<String>) -> Self {
+    pub fn new(version: ProtocolVersion, client_id: impl Into<MqttString>) -> Self {
         Self {
             version,
             clean_start: true,
@@ -88,7 +89,7 @@ impl Connect {
 /// Interval that governs publication but is never forwarded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Will {
-    pub topic: String,
+    pub topic: MqttString,
     pub payload: Bytes,
     pub qos: QoS,
     pub retain: bool,
@@ -110,7 +111,7 @@ pub struct Publish {
     pub qos: QoS,
     pub retain: bool,
     /// May be empty in 5.0 only when a Topic Alias is present (MQTT-3.3.2-8... §3.3.2.3.4).
-    pub topic: String,
+    pub topic: MqttString,
     /// Present exactly when `qos` is 1 or 2 (MQTT-2.3.1-5 / MQTT-2.2.1-2).
     pub packet_id: Option<PacketId>,
     pub properties: Properties,
@@ -155,7 +156,7 @@ pub struct SubscriptionOptions {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subscription {
-    pub filter: String,
+    pub filter: MqttString,
     pub options: SubscriptionOptions,
 }
 
@@ -180,7 +181,7 @@ pub struct SubAck {
 pub struct Unsubscribe {
     pub packet_id: PacketId,
     pub properties: Properties,
-    pub filters: Vec<String>,
+    pub filters: Vec<MqttString>,
 }
 
 /// UNSUBACK (§3.11). 3.1.1 carries no reason codes.

@@ -146,6 +146,11 @@ impl<'a> Reader<'a> {
     /// and free of U+0000 (MQTT-1.5.3-1/-2, MQTT-1.5.4-1/-2). A BOM is kept
     /// as U+FEFF (MQTT-1.5.3-3 / MQTT-1.5.4-3).
     pub(crate) fn utf8(&mut self, field: &'static str) -> Result<String, DecodeError> {
+        self.utf8_str(field).map(str::to_owned)
+    }
+
+    /// [`Reader::utf8`], borrowed from the packet.
+    pub(crate) fn utf8_str(&mut self, field: &'static str) -> Result<&'a str, DecodeError> {
         let bytes = self.binary_slice(field)?;
         let text = std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 {
             field,
@@ -157,7 +162,7 @@ impl<'a> Reader<'a> {
                 version: self.version,
             });
         }
-        Ok(text.to_owned())
+        Ok(text)
     }
 
     /// A sub-reader over the next `len` bytes, for a length-prefixed section.

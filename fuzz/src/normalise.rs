@@ -124,12 +124,12 @@ fn summarise_lastwill(packet: &Packet) -> Summary {
     };
     match packet {
         Packet::Connect(c) => {
-            s.client_id = Some(c.client_id.clone());
+            s.client_id = Some(c.client_id.to_string());
             s.keep_alive = Some(c.keep_alive);
         }
         Packet::Publish(p) => {
             s.packet_id = p.packet_id;
-            s.topic = Some(p.topic.clone());
+            s.topic = Some(p.topic.to_string());
             s.qos = Some(p.qos.as_u8());
             s.retain = Some(p.retain);
             s.dup = Some(p.dup);
@@ -140,12 +140,16 @@ fn summarise_lastwill(packet: &Packet) -> Summary {
         }
         Packet::Subscribe(x) => {
             s.packet_id = Some(x.packet_id);
-            s.filters = x.subscriptions.iter().map(|f| f.filter.clone()).collect();
+            s.filters = x
+                .subscriptions
+                .iter()
+                .map(|f| f.filter.to_string())
+                .collect();
         }
         Packet::SubAck(x) => s.packet_id = Some(x.packet_id),
         Packet::Unsubscribe(x) => {
             s.packet_id = Some(x.packet_id);
-            s.filters = x.filters.clone();
+            s.filters = x.filters.iter().map(ToString::to_string).collect();
         }
         Packet::UnsubAck(x) => s.packet_id = Some(x.packet_id),
         _ => {}

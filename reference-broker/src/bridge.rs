@@ -136,7 +136,7 @@ impl Side {
         connect.keep_alive = 0;
         if with_will && !config.faults.contains(Fault::BridgeWithoutWill) {
             connect.will = Some(Will {
-                topic: config.state_topic(),
+                topic: config.state_topic().into(),
                 payload: Bytes::from_static(b"0"),
                 qos: QoS::AtLeastOnce,
                 retain: true,
@@ -157,7 +157,7 @@ impl Side {
             .topics
             .iter()
             .map(|filter| Subscription {
-                filter: filter.clone(),
+                filter: filter.clone().into(),
                 options: SubscriptionOptions {
                     qos: QoS::ExactlyOnce,
                     no_local: true,
@@ -197,7 +197,7 @@ impl Side {
             dup: false,
             qos: QoS::AtLeastOnce,
             retain: true,
-            topic: config.state_topic(),
+            topic: config.state_topic().into(),
             packet_id: Some(id),
             properties: Default::default(),
             payload: Bytes::from_static(payload),

@@ -233,7 +233,7 @@ pub fn connect(version: Version, n: usize) -> Packet {
     connect.username = Some("fleet".into());
     connect.password = Some(Bytes::from_static(b"s3cret-token"));
     connect.will = Some(Will {
-        topic: format!("devices/sensor-{n:06}/status"),
+        topic: format!("devices/sensor-{n:06}/status").into(),
         payload: Bytes::from_static(br#"{"state":"offline","reason":"will"}"#),
         qos: QoS::AtLeastOnce,
         retain: true,
@@ -257,7 +257,7 @@ pub fn publish(version: Version, id: u16, size: usize) -> Packet {
         dup: false,
         qos: QoS::AtLeastOnce,
         retain: false,
-        topic: format!("plant/line-{}/sensor/temperature", id % 16),
+        topic: format!("plant/line-{}/sensor/temperature", id % 16).into(),
         packet_id: Some(id.max(1)),
         properties,
         payload: Bytes::from(vec![b'x'; size]),
@@ -269,9 +269,9 @@ pub fn subscribe(_version: Version, filters: usize) -> Packet {
     let subscriptions = (0..filters)
         .map(|i| Subscription {
             filter: match i % 3 {
-                0 => format!("plant/line-{i}/+/temperature"),
-                1 => format!("devices/sensor-{i:06}/#"),
-                _ => format!("alerts/zone-{i}/fire"),
+                0 => format!("plant/line-{i}/+/temperature").into(),
+                1 => format!("devices/sensor-{i:06}/#").into(),
+                _ => format!("alerts/zone-{i}/fire").into(),
             },
             options: SubscriptionOptions {
                 qos: QoS::from_u8((i % 3) as u8).unwrap(),

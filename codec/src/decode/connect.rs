@@ -5,6 +5,7 @@ use crate::decode::properties::{decode_properties, reject_auth_data_without_meth
 use crate::decode::text;
 use crate::error::{DecodeError, PropertyContext};
 use crate::packet::{Connect, Will};
+use crate::string::MqttString;
 use crate::types::{PacketType, ProtocolVersion, QoS};
 use crate::wire::Reader;
 
@@ -91,7 +92,7 @@ pub(super) fn decode(body: &[u8], fallback: ProtocolVersion) -> Result<Connect, 
     };
 
     // The payload fields, in the one order MQTT-3.1.3-1 allows.
-    let client_id = reader.utf8("client identifier")?;
+    let client_id = MqttString::from(reader.utf8_str("client identifier")?);
     let will = match flags.will {
         Some((qos, retain)) => Some(decode_will(&mut reader, qos, retain).map_err(
             // A will that runs out of packet is a missing will field.
@@ -103,7 +104,7 @@ pub(super) fn decode(body: &[u8], fallback: ProtocolVersion) -> Result<Connect, 
         None => None,
     };
     let username = match flags.username {
-        true => Some(reader.utf8("user name")?),
+        true => Some(MqttString::from(reader.utf8_str("user name")?)),
         false => None,
     };
     let password = match flags.password {

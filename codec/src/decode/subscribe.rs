@@ -7,6 +7,7 @@ use crate::packet::{
     PacketId, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
     Unsubscribe,
 };
+use crate::string::MqttString;
 use crate::topic::{check_filter, is_shared_filter};
 use crate::types::{PacketType, ProtocolVersion, QoS, ReasonCode};
 use crate::wire::Reader;
@@ -35,7 +36,7 @@ fn properties_if_v5(reader: &mut Reader<'_>) -> Result<crate::Properties, Decode
 /// subscription, or a wildcard that [`wildcards_well_placed`] cannot accept
 /// goes through the level-by-level [`check_filter`], which names the rule
 /// broken; every other filter is one it accepts.
-fn topic_filter(reader: &mut Reader<'_>) -> Result<String, DecodeError> {
+fn topic_filter(reader: &mut Reader<'_>) -> Result<MqttString, DecodeError> {
     let text::Topic { text, wildcard } = text::topic(reader, "topic filter")?;
     let shared = reader.version.is_v5() && is_shared_filter(&text);
     if text.is_empty() || shared || (wildcard && !wildcards_well_placed(text.as_bytes())) {
@@ -114,7 +115,9 @@ pub(super) fn subscribe(body: &[u8], version: ProtocolVersion) -> Result<Subscri
         let options = subscription_options(reader.u8("subscription options")?, version)?;
         // MQTT-3.8.3-4 (5.0): No Local makes no sense on a shared subscription.
         if version.is_v5() && options.no_local && is_shared_filter(&filter) {
-            return Err(DecodeError::NoLocalOnSharedSubscription { filter });
+            return Err(DecodeError::NoLocalOnSharedSubscription {
+                filter: filter.into_string(),
+            });
         }
         subscriptions.push(Subscription { filter, options });
     }

@@ -51,7 +51,7 @@ fn connect_packet(spec: &ClientSpec, index: usize) -> Bytes {
     let mut connect = Connect::new(ProtocolVersion::V3_1_1, format!("lwb-{}-{index}", spec.tag));
     connect.keep_alive = spec.keep_alive;
     connect.will = Some(Will {
-        topic: super::will_topic(&spec.tag, index),
+        topic: super::will_topic(&spec.tag, index).into(),
         payload: Bytes::from(index.to_string()),
         qos: QoS::AtMostOnce,
         retain: false,

@@ -49,7 +49,7 @@ impl Subscriber {
             packet_id: 1,
             properties: Default::default(),
             subscriptions: vec![Subscription {
-                filter: format!("lastwill-bench/{tag}/+"),
+                filter: format!("lastwill-bench/{tag}/+").into(),
                 options: SubscriptionOptions {
                     qos: QoS::AtMostOnce,
                     ..Default::default()

@@ -149,7 +149,7 @@ impl Run<'_> {
                 packet_id: id,
                 properties: Properties::default(),
                 subscriptions: vec![Subscription {
-                    filter: format!("{}/#", self.ns),
+                    filter: format!("{}/#", self.ns).into(),
                     options,
                 }],
             }))

@@ -58,7 +58,7 @@ fn publish(tag: u16, at: u64, qos: u8) -> SeenPublish {
             dup: false,
             qos: QoS::from_u8(qos).unwrap_or(QoS::AtMostOnce),
             retain: false,
-            topic: format!("{NS}/w{tag}"),
+            topic: format!("{NS}/w{tag}").into(),
             packet_id: (qos > 0).then_some(1),
             properties: Properties::default(),
             payload: Bytes::from(format!("lw{tag}")),

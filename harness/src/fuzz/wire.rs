@@ -71,7 +71,7 @@ pub fn connect_bytes(
                     .collect();
             }
             connect.will = Some(Will {
-                topic,
+                topic: topic.into(),
                 payload: Bytes::from(will_payload(op.tag, def.padding).into_bytes()),
                 qos: QoS::from_u8(def.qos.min(2)).unwrap_or(QoS::AtMostOnce),
                 retain: def.retain,

@@ -36,7 +36,10 @@ impl<T: Target> ScenarioRun<'_, T> {
             .send(&Packet::Subscribe(Subscribe {
                 packet_id: id,
                 properties: Default::default(),
-                subscriptions: vec![lastwill_codec::Subscription { filter, options }],
+                subscriptions: vec![lastwill_codec::Subscription {
+                    filter: filter.into(),
+                    options,
+                }],
             }))
             .await?;
         let codes = self
@@ -73,7 +76,7 @@ impl<T: Target> ScenarioRun<'_, T> {
             dup: false,
             qos,
             retain: p.retain,
-            topic: expand(&p.topic, &self.ns),
+            topic: expand(&p.topic, &self.ns).into(),
             packet_id: None,
             properties,
             payload: packets::payload(&p.payload, &self.ns)?,

@@ -96,7 +96,7 @@ pub(crate) fn connect(
     let mut connect = Connect::new(version.protocol(), client_id(name, spec, ns));
     connect.clean_start = spec.clean_start.unwrap_or(true);
     connect.keep_alive = spec.keep_alive.unwrap_or(60);
-    connect.username = spec.username.as_ref().map(|u| expand(u, ns));
+    connect.username = spec.username.as_ref().map(|u| expand(u, ns).into());
     connect.password = match &spec.password {
         Some(p) => Some(payload(p, ns)?),
         None => None,
@@ -119,7 +119,7 @@ pub(crate) fn connect(
             ))
         })?;
         connect.will = Some(Will {
-            topic: expand(&will.topic, ns),
+            topic: expand(&will.topic, ns).into(),
             payload: payload(&will.payload, ns)?,
             qos,
             retain: will.retain,

@@ -34,7 +34,7 @@ impl<T: Target> ScenarioRun<'_, T> {
                     .send(&Packet::Unsubscribe(Unsubscribe {
                         packet_id: id,
                         properties: Default::default(),
-                        filters: vec![filter],
+                        filters: vec![filter.into()],
                     }))
                     .await?;
                 self.reply(&u.client, mark, "UNSUBACK", |p| match p {
@@ -174,7 +174,7 @@ impl<T: Target> ScenarioRun<'_, T> {
         let with_will = !details.is_some_and(|d| d.without_will);
         let connect = packets::connect(name, &spec, with_will, self.version, &self.ns)?;
         self.client_ids
-            .insert(name.to_owned(), connect.client_id.clone());
+            .insert(name.to_owned(), connect.client_id.to_string());
         let packet = Packet::Connect(Box::new(connect));
         let bytes = encode_to_bytes(&packet, self.version.protocol())
             .map_err(|e| StepError::Error(format!("cannot encode the CONNECT: {e}")))?;

@@ -42,14 +42,14 @@ impl Broker {
         self.out.send(conn, version, &Packet::ConnAck(connack));
         self.out.event(BrokerEvent::ConnectionRejected {
             conn,
-            client_id: Some(connect.client_id.clone()),
+            client_id: Some(connect.client_id.to_string()),
             reason: Some(code),
             rule: refusal.rule,
         });
         if let Some(will) = connect.will {
             if self.config.faults.contains(Fault::WillOnRejectedConnect) {
                 let stored = StoredWill {
-                    client_id: ClientId::from(connect.client_id),
+                    client_id: ClientId::from(connect.client_id.as_str()),
                     username: connect.username,
                     version,
                     will,

@@ -5,7 +5,7 @@ use super::ClientId;
 use std::collections::HashMap;
 
 use bytes::BytesMut;
-use lastwill_codec::ProtocolVersion;
+use lastwill_codec::{MqttString, ProtocolVersion};
 
 use super::timer::{SessionTimer, TimerTable};
 use super::will::WillState;
@@ -27,7 +27,7 @@ pub(crate) struct Connection {
     pub version: ProtocolVersion,
     pub client_id: Option<ClientId>,
     /// The CONNECT's User Name, for topic authorization (`crate::auth`).
-    pub username: Option<String>,
+    pub username: Option<MqttString>,
     pub read_buf: BytesMut,
     /// [`SessionTimer::ConnectTimeout`] and [`SessionTimer::KeepAlive`].
     pub timers: TimerTable,
@@ -102,14 +102,14 @@ impl Connection {
     clippy::box_collection,
     reason = "an unused map costs 48 bytes inline and 8 boxed"
 )]
-pub(crate) struct TopicAliases(Option<Box<HashMap<u16, String>>>);
+pub(crate) struct TopicAliases(Option<Box<HashMap<u16, MqttString>>>);
 
 impl TopicAliases {
-    pub fn get(&self, alias: &u16) -> Option<&String> {
+    pub fn get(&self, alias: &u16) -> Option<&MqttString> {
         self.0.as_ref().and_then(|map| map.get(alias))
     }
 
-    pub fn insert(&mut self, alias: u16, topic: String) -> Option<String> {
+    pub fn insert(&mut self, alias: u16, topic: MqttString) -> Option<MqttString> {
         self.0.get_or_insert_default().insert(alias, topic)
     }
 }

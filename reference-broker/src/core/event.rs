@@ -5,7 +5,7 @@
 use std::fmt;
 
 use bytes::Bytes;
-use lastwill_codec::{PacketType, ProtocolVersion, QoS, ReasonCode};
+use lastwill_codec::{MqttString, PacketType, ProtocolVersion, QoS, ReasonCode};
 
 use super::close_cause::{CloseCause, WillDiscardReason, WillTrigger};
 use super::limits::Limit;
@@ -133,12 +133,12 @@ pub enum BrokerEvent {
     },
     WillScheduled {
         client_id: String,
-        topic: String,
+        topic: MqttString,
         due: Timestamp,
     },
     WillPublished {
         client_id: String,
-        topic: String,
+        topic: MqttString,
         trigger: WillTrigger,
         qos: QoS,
         retain: bool,
@@ -147,12 +147,12 @@ pub enum BrokerEvent {
     },
     WillDiscarded {
         client_id: String,
-        topic: String,
+        topic: MqttString,
         reason: WillDiscardReason,
     },
     MessageDropped {
         client_id: String,
-        topic: String,
+        topic: MqttString,
         reason: DropReason,
     },
     /// The core could not encode a packet it meant to send (a bug or a limit).

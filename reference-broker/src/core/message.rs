@@ -3,7 +3,7 @@
 
 use super::ClientId;
 use bytes::Bytes;
-use lastwill_codec::{Properties, PropertyValues, Publish, QoS};
+use lastwill_codec::{MqttString, Properties, PropertyValues, Publish, QoS};
 
 use super::will::StoredWill;
 use crate::faults::{Fault, FaultSet};
@@ -20,7 +20,7 @@ pub(crate) enum Origin {
 /// properties forwarded to subscribers, and its absolute expiry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Message {
-    pub topic: String,
+    pub topic: MqttString,
     pub payload: Bytes,
     pub qos: QoS,
     pub retain: bool,
@@ -43,7 +43,7 @@ impl Message {
     /// per-connection and per-subscription, so they are not.
     pub fn from_publish(
         publish: Publish,
-        topic: String,
+        topic: MqttString,
         publisher: &ClientId,
         now: Timestamp,
     ) -> Self {
@@ -94,7 +94,7 @@ impl Message {
         let topic = if faults.contains(Fault::StripBomFromWillTopic) {
             let levels = will.topic.split('/');
             let stripped: Vec<&str> = levels.map(|l| l.trim_start_matches('\u{FEFF}')).collect();
-            stripped.join("/")
+            stripped.join("/").into()
         } else {
             will.topic.clone()
         };
@@ -172,7 +172,7 @@ mod tests {
             username: None,
             version: ProtocolVersion::V5,
             will: Will {
-                topic: "status".to_owned(),
+                topic: "status".into(),
                 payload: Bytes::from_static(b"offline"),
                 qos: QoS::AtLeastOnce,
                 retain: true,

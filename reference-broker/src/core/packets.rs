@@ -2,7 +2,8 @@
 //! UNSUBSCRIBE, PINGREQ, DISCONNECT, and the protocol violations among them.
 
 use lastwill_codec::{
-    DecodeError, Disconnect, Packet, PacketType, Publish, PublishResponse, QoS, ReasonCode,
+    DecodeError, Disconnect, MqttString, Packet, PacketType, Publish, PublishResponse, QoS,
+    ReasonCode,
 };
 
 use super::close_cause::CloseCause;
@@ -188,7 +189,7 @@ impl Broker {
         &mut self,
         conn: ConnectionId,
         client_id: &str,
-        topic: String,
+        topic: MqttString,
         qos: QoS,
         packet_id: Option<u16>,
     ) {

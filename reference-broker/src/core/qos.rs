@@ -190,7 +190,7 @@ mod tests {
             dup: false,
             qos,
             retain: false,
-            topic: "t".to_owned(),
+            topic: "t".to_owned().into(),
             packet_id: Some(id),
             properties: Properties::default(),
             payload: Bytes::new(),

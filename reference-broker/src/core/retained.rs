@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use lastwill_codec::MqttString;
+
 use super::message::Message;
 use super::router::topic_matches;
 use crate::time::Timestamp;
 
 #[derive(Debug, Default)]
 pub(crate) struct RetainedStore {
-    messages: BTreeMap<String, Message>,
+    messages: BTreeMap<MqttString, Message>,
 }
 
 impl RetainedStore {
@@ -58,7 +60,7 @@ mod tests {
 
     fn msg(topic: &str, payload: &'static [u8], expires_at: Option<Timestamp>) -> Message {
         Message {
-            topic: topic.to_owned(),
+            topic: topic.to_owned().into(),
             payload: Bytes::from_static(payload),
             qos: QoS::AtLeastOnce,
             retain: true,

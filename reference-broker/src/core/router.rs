@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use lastwill_codec::{QoS, SubscriptionOptions};
+use lastwill_codec::{MqttString, QoS, SubscriptionOptions};
 
 /// One subscription of a session: its options (with the granted QoS) and its
 /// Subscription Identifier, if the SUBSCRIBE carried one.
@@ -58,7 +58,7 @@ fn levels_match(filter: &str, topic: &str) -> bool {
 /// subscription matches. With `no_local_blocked` (the session belongs to the
 /// publisher) subscriptions with No Local do not count (MQTT-3.8.3-3).
 pub(crate) fn resolve(
-    subscriptions: &BTreeMap<String, SubscriptionEntry>,
+    subscriptions: &BTreeMap<MqttString, SubscriptionEntry>,
     topic: &str,
     no_local_blocked: bool,
     dollar_rule: bool,
@@ -129,15 +129,15 @@ mod tests {
     fn overlapping_subscriptions_deliver_once_at_max_qos() {
         let mut subs = BTreeMap::new();
         subs.insert(
-            "a/#".to_owned(),
+            MqttString::from("a/#"),
             entry(QoS::AtMostOnce, false, false, Some(1)),
         );
         subs.insert(
-            "a/+".to_owned(),
+            MqttString::from("a/+"),
             entry(QoS::ExactlyOnce, false, true, Some(2)),
         );
         subs.insert(
-            "b".to_owned(),
+            MqttString::from("b"),
             entry(QoS::AtLeastOnce, false, false, Some(3)),
         );
         let d = resolve(&subs, "a/x", false, true).expect("matches");
@@ -150,10 +150,16 @@ mod tests {
     #[test]
     fn no_local_excludes_only_flagged_subscriptions() {
         let mut subs = BTreeMap::new();
-        subs.insert("t".to_owned(), entry(QoS::AtLeastOnce, true, false, None));
+        subs.insert(
+            MqttString::from("t"),
+            entry(QoS::AtLeastOnce, true, false, None),
+        );
         assert_eq!(resolve(&subs, "t", true, true), None);
         assert!(resolve(&subs, "t", false, true).is_some());
-        subs.insert("#".to_owned(), entry(QoS::AtMostOnce, false, false, None));
+        subs.insert(
+            MqttString::from("#"),
+            entry(QoS::AtMostOnce, false, false, None),
+        );
         let d = resolve(&subs, "t", true, true).expect("the # subscription still matches");
         assert_eq!(d.max_qos, QoS::AtMostOnce);
     }

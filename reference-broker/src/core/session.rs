@@ -5,6 +5,8 @@ use super::ClientId;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ops::{Deref, DerefMut};
 
+use lastwill_codec::MqttString;
+
 use super::message::Outgoing;
 use super::qos::{InboundFlows, OutboundFlows};
 use super::router::SubscriptionEntry;
@@ -18,7 +20,7 @@ pub(crate) const NEVER_EXPIRES: u32 = u32::MAX;
 #[derive(Debug)]
 pub(crate) struct Session {
     pub client_id: ClientId,
-    pub subscriptions: BTreeMap<String, SubscriptionEntry>,
+    pub subscriptions: BTreeMap<MqttString, SubscriptionEntry>,
     /// The live connection, if any (at most one: takeover closes the old one).
     pub connection: Option<ConnectionId>,
     /// Effective Session Expiry Interval in seconds; 0 ends the session with

@@ -8,7 +8,7 @@
 use super::ClientId;
 use std::collections::BTreeMap;
 
-use lastwill_codec::{ProtocolVersion, Will};
+use lastwill_codec::{MqttString, ProtocolVersion, Will};
 
 use super::close_cause::WillTrigger;
 use super::timer::{SessionTimer, TimerTable};
@@ -20,7 +20,7 @@ pub(crate) struct StoredWill {
     pub client_id: ClientId,
     /// The CONNECT's User Name: a will is authorized as its client's own
     /// PUBLISH would be (catalogue E7).
-    pub username: Option<String>,
+    pub username: Option<MqttString>,
     pub version: ProtocolVersion,
     pub will: Will,
 }
@@ -186,7 +186,7 @@ mod tests {
             username: None,
             version: ProtocolVersion::V5,
             will: Will {
-                topic: "t".to_owned(),
+                topic: "t".to_owned().into(),
                 payload: Bytes::from_static(b"gone"),
                 qos: QoS::AtMostOnce,
                 retain: false,

@@ -71,7 +71,7 @@ impl Checker {
                         packet_id,
                         properties: Properties::default(),
                         subscriptions: vec![Subscription {
-                            filter,
+                            filter: filter.into(),
                             options: SubscriptionOptions {
                                 qos,
                                 ..SubscriptionOptions::default()
@@ -89,7 +89,7 @@ impl Checker {
                         dup: false,
                         qos,
                         retain: false,
-                        topic: pick(&TOPICS, *topic).to_owned(),
+                        topic: pick(&TOPICS, *topic).to_owned().into(),
                         packet_id,
                         properties: Properties::default(),
                         payload: Bytes::from_static(b"m"),
@@ -198,7 +198,7 @@ impl Checker {
                     .collect();
             }
             let will = Will {
-                topic: pick(&TOPICS, w.topic).to_owned(),
+                topic: pick(&TOPICS, w.topic).to_owned().into(),
                 payload: token.clone(),
                 qos: qos_of(w.qos),
                 retain: w.retain,
@@ -206,7 +206,7 @@ impl Checker {
             };
             let s = WillSpec {
                 token: token.clone(),
-                topic: will.topic.clone(),
+                topic: will.topic.to_string(),
                 qos: will.qos,
                 delay: properties.will_delay_interval.unwrap_or(0),
                 message_expiry: properties.message_expiry_interval,

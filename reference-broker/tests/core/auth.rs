@@ -9,7 +9,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use lastwill_broker::auth::{AuthRules, WillAuthorization};
 use lastwill_broker::{BrokerConfig, BrokerEvent, Fault, FaultSet, WillDiscardReason};
-use lastwill_codec::{Connect, Packet, ProtocolVersion, QoS, ReasonCode};
+use lastwill_codec::{Connect, MqttString, Packet, ProtocolVersion, QoS, ReasonCode};
 use proptest::prelude::*;
 
 use crate::support::*;
@@ -34,7 +34,7 @@ fn net(mode: WillAuthorization) -> Net {
 }
 
 fn as_user(mut connect: Connect, password: &str) -> Connect {
-    connect.username = Some("u".to_owned());
+    connect.username = Some("u".to_owned().into());
     connect.password = Some(Bytes::copy_from_slice(password.as_bytes()));
     connect
 }
@@ -302,7 +302,7 @@ proptest! {
         let now = net.now;
         net.broker.handle_shutdown(now);
         net.pump();
-        let mut delivered: Vec<String> = net.publishes(w).into_iter().map(|p| p.topic).collect();
+        let mut delivered: Vec<MqttString> = net.publishes(w).into_iter().map(|p| p.topic).collect();
         prop_assert!(delivered.iter().all(|t| t.starts_with("ok/")), "{:?}", delivered);
         delivered.sort();
         delivered.dedup();

@@ -237,7 +237,7 @@ fn no_message_expiry_countdown() {
                 packet_id,
                 properties: Default::default(),
                 subscriptions: vec![lastwill_codec::Subscription {
-                    filter: "status".to_owned(),
+                    filter: "status".to_owned().into(),
                     options,
                 }],
             }),

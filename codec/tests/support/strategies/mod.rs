@@ -116,7 +116,7 @@ pub fn will(v5: bool) -> impl Strategy<Value = Will> {
                     properties = Properties::default();
                 }
                 Will {
-                    topic,
+                    topic: topic.into(),
                     payload,
                     qos,
                     retain,
@@ -187,9 +187,9 @@ pub fn connect(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
                     } else {
                         Properties::default()
                     },
-                    client_id,
+                    client_id: client_id.into(),
                     will,
-                    username,
+                    username: username.map(Into::into),
                     password,
                 }))
             },
@@ -235,7 +235,7 @@ pub fn publish(v5: bool) -> impl Strategy<Value = Packet> {
                     dup: dup && !at_most_once,
                     qos,
                     retain,
-                    topic,
+                    topic: topic.into(),
                     packet_id: if at_most_once { None } else { Some(id) },
                     properties,
                     payload,
@@ -258,7 +258,7 @@ pub fn subscribe(v5: bool) -> impl Strategy<Value = Packet> {
         retain_handling,
     )
         .prop_map(move |(filter, qos, no_local, rap, rh)| Subscription {
-            filter,
+            filter: filter.into(),
             options: if v5 {
                 SubscriptionOptions {
                     qos,
@@ -310,7 +310,7 @@ pub fn unsubscribe(v5: bool) -> impl Strategy<Value = Packet> {
                 } else {
                     Properties::default()
                 },
-                filters,
+                filters: filters.into_iter().map(Into::into).collect(),
             })
         },
     )

@@ -123,7 +123,7 @@ impl Conn {
             dup: false,
             qos,
             retain: false,
-            topic,
+            topic: topic.into(),
             packet_id,
             properties: Default::default(),
             payload,

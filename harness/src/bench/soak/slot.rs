@@ -238,7 +238,7 @@ fn connect(ctx: &SlotContext, plan: &Plan, client_id: String, key: WillKey) -> C
         will_properties.will_delay_interval = (plan.will_delay > 0).then_some(plan.will_delay);
     }
     connect.will = Some(Will {
-        topic: ctx.topics.will(key.slot),
+        topic: ctx.topics.will(key.slot).into(),
         payload: Bytes::from(key.payload()),
         qos: plan.will_qos,
         retain: false,

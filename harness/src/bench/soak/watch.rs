@@ -41,7 +41,7 @@ impl Watcher {
             packet_id: 1,
             properties: Default::default(),
             subscriptions: vec![Subscription {
-                filter: topics.filter(),
+                filter: topics.filter().into(),
                 options: SubscriptionOptions {
                     qos: QoS::ExactlyOnce,
                     ..Default::default()
