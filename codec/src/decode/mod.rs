@@ -112,6 +112,7 @@ fn connect_version(body_prefix: &[u8], fallback: ProtocolVersion) -> ProtocolVer
 
 /// Parses the fixed header at the front of `bytes`, or `Ok(None)` if it is
 /// not complete yet.
+#[inline(always)]
 fn fixed_header(
     bytes: &[u8],
     version: ProtocolVersion,

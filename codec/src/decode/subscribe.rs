@@ -48,14 +48,24 @@ fn topic_filter(reader: &mut Reader<'_>) -> Result<MqttString, DecodeError> {
 /// One pass over a filter: every `+` fills a whole level, every `#` fills
 /// the last one (MQTT-4.7.1-2, MQTT-4.7.1-3). Exactly the levels
 /// [`check_filter`] accepts when there is no shared-subscription prefix.
+///
+/// Written over pairs of neighbouring bytes with non-short-circuit
+/// operators so that the loop vectorises: a byte-by-byte loop that looked
+/// back and ahead took a third of filter decoding.
 fn wildcards_well_placed(filter: &[u8]) -> bool {
-    let starts_level = |i: usize| i == 0 || filter.get(i - 1) == Some(&b'/');
-    let ends_level = |i: usize| matches!(filter.get(i + 1), None | Some(&b'/'));
-    filter.iter().enumerate().all(|(i, &byte)| match byte {
-        b'+' => starts_level(i) && ends_level(i),
-        b'#' => starts_level(i) && i + 1 == filter.len(),
-        _ => true,
-    })
+    let (Some(before_last), Some(after_first)) = (filter.len().checked_sub(1), filter.get(1..))
+    else {
+        return true;
+    };
+    let mut misplaced = false;
+    for (&byte, &next) in filter[..before_last].iter().zip(after_first) {
+        // `#` anywhere but last; `+` not followed by `/`; a wildcard after
+        // anything but `/`.
+        misplaced |= (byte == b'#')
+            | ((byte == b'+') & (next != b'/'))
+            | (((next == b'+') | (next == b'#')) & (byte != b'/'));
+    }
+    !misplaced
 }
 
 /// How many subscriptions (a length-prefixed filter and an options byte)
