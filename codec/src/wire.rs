@@ -152,11 +152,15 @@ impl<'a> Reader<'a> {
     /// [`Reader::utf8`], borrowed from the packet.
     pub(crate) fn utf8_str(&mut self, field: &'static str) -> Result<&'a str, DecodeError> {
         let bytes = self.binary_slice(field)?;
-        let text = std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 {
-            field,
-            version: self.version,
-        })?;
-        if text.contains('\0') {
+        let scanned = crate::scan::scan(bytes);
+        let text = match scanned.ascii {
+            Some(text) => text,
+            None => std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 {
+                field,
+                version: self.version,
+            })?,
+        };
+        if scanned.nul {
             return Err(DecodeError::NullCharacter {
                 field,
                 version: self.version,

@@ -1,10 +1,12 @@
 //! Topic Names and Topic Filters read in one pass: the bytes are scanned once
-//! for U+0000 and for the wildcard characters, then validated as UTF-8 once,
-//! and copied once into the [`MqttString`] the packet holds. The checks and their
-//! order are those of [`Reader::utf8`](crate::wire::Reader::utf8) followed by
+//! ([`scan`]) for U+0000, for the wildcard characters and for non-ASCII
+//! bytes, validated as UTF-8 only when a byte is not ASCII, and copied once
+//! into the [`MqttString`] the packet holds. The checks and their order are
+//! those of [`Reader::utf8`](crate::wire::Reader::utf8) followed by
 //! [`has_wildcard`](crate::topic::has_wildcard).
 
 use crate::error::DecodeError;
+use crate::scan::{scan, Scanned};
 use crate::string::MqttString;
 use crate::wire::Reader;
 
@@ -25,16 +27,18 @@ pub(super) struct Topic {
 #[inline(always)]
 pub(super) fn topic(reader: &mut Reader<'_>, field: &'static str) -> Result<Topic, DecodeError> {
     let bytes = reader.binary_slice(field)?;
-    // No early exit: a branch-free loop over a short string is vectorised.
-    let (mut nul, mut wildcard) = (false, false);
-    for &byte in bytes {
-        nul |= byte == 0;
-        wildcard |= byte == b'+' || byte == b'#';
-    }
-    let text = std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 {
-        field,
-        version: reader.version,
-    })?;
+    let Scanned {
+        ascii,
+        nul,
+        wildcard,
+    } = scan(bytes);
+    let text = match ascii {
+        Some(text) => text,
+        None => std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 {
+            field,
+            version: reader.version,
+        })?,
+    };
     if nul {
         return Err(DecodeError::NullCharacter {
             field,
