@@ -72,12 +72,18 @@ impl Default for MqttString {
 }
 
 impl From<&str> for MqttString {
+    /// Built in place: the inline buffer is filled where the value will
+    /// live, not in a temporary that is then moved (each move of the
+    /// freshly written bytes stalled on store forwarding).
     #[inline]
     fn from(text: &str) -> Self {
-        match ArrayString::from(text) {
-            Ok(inline) => Self(Repr::Inline(inline)),
-            Err(_) => Self(Repr::Heap(text.into())),
+        let mut value = Self::new();
+        if let Repr::Inline(inline) = &mut value.0 {
+            if inline.try_push_str(text).is_ok() {
+                return value;
+            }
         }
+        Self(Repr::Heap(text.into()))
     }
 }
 
