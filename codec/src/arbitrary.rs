@@ -219,8 +219,8 @@ fn properties(u: &mut Unstructured<'_>, context: PropertyContext) -> Result<Prop
         match id {
             P::PAYLOAD_FORMAT_INDICATOR => props.payload_format_indicator = Some(boolean(u)?),
             P::MESSAGE_EXPIRY_INTERVAL => props.message_expiry_interval = Some(u.arbitrary()?),
-            P::CONTENT_TYPE => props.content_type = Some(any_text(u)?),
-            P::RESPONSE_TOPIC => props.response_topic = Some(topic_name(u)?),
+            P::CONTENT_TYPE => props.content_type = Some(any_text(u)?.into()),
+            P::RESPONSE_TOPIC => props.response_topic = Some(topic_name(u)?.into()),
             P::CORRELATION_DATA => props.correlation_data = Some(binary(u)?),
             P::SUBSCRIPTION_IDENTIFIER => {
                 let count = match context {
@@ -234,9 +234,11 @@ fn properties(u: &mut Unstructured<'_>, context: PropertyContext) -> Result<Prop
                 }
             }
             P::SESSION_EXPIRY_INTERVAL => props.session_expiry_interval = Some(u.arbitrary()?),
-            P::ASSIGNED_CLIENT_IDENTIFIER => props.assigned_client_identifier = Some(text(u)?),
+            P::ASSIGNED_CLIENT_IDENTIFIER => {
+                props.assigned_client_identifier = Some(text(u)?.into())
+            }
             P::SERVER_KEEP_ALIVE => props.server_keep_alive = Some(u.arbitrary()?),
-            P::AUTHENTICATION_METHOD => props.authentication_method = Some(text(u)?),
+            P::AUTHENTICATION_METHOD => props.authentication_method = Some(text(u)?.into()),
             // Authentication Data only with a method (§3.1.2.11.10); the
             // method's identifier (0x15) comes first in this loop.
             P::AUTHENTICATION_DATA => {
@@ -249,9 +251,9 @@ fn properties(u: &mut Unstructured<'_>, context: PropertyContext) -> Result<Prop
             P::REQUEST_RESPONSE_INFORMATION => {
                 props.request_response_information = Some(boolean(u)?)
             }
-            P::RESPONSE_INFORMATION => props.response_information = Some(text(u)?),
-            P::SERVER_REFERENCE => props.server_reference = Some(text(u)?),
-            P::REASON_STRING => props.reason_string = Some(any_text(u)?),
+            P::RESPONSE_INFORMATION => props.response_information = Some(text(u)?.into()),
+            P::SERVER_REFERENCE => props.server_reference = Some(text(u)?.into()),
+            P::REASON_STRING => props.reason_string = Some(any_text(u)?.into()),
             P::RECEIVE_MAXIMUM => props.receive_maximum = Some(nonzero_u16(u)?),
             P::TOPIC_ALIAS_MAXIMUM => props.topic_alias_maximum = Some(u.arbitrary()?),
             P::TOPIC_ALIAS => props.topic_alias = Some(nonzero_u16(u)?),

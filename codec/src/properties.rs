@@ -16,17 +16,19 @@ use std::ops::{Deref, DerefMut};
 
 use bytes::Bytes;
 
+use crate::string::MqttString;
+
 /// A User Property name/value pair (MQTT-1.5.7-1). Order is significant:
 /// a server must forward user properties in the order received
 /// (MQTT-3.3.2-18, MQTT-3.1.3-10).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UserProperty {
-    pub name: String,
-    pub value: String,
+    pub name: MqttString,
+    pub value: MqttString,
 }
 
 impl UserProperty {
-    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<MqttString>, value: impl Into<MqttString>) -> Self {
         Self {
             name: name.into(),
             value: value.into(),
@@ -41,22 +43,22 @@ impl UserProperty {
 pub struct PropertyValues {
     pub payload_format_indicator: Option<u8>,
     pub message_expiry_interval: Option<u32>,
-    pub content_type: Option<String>,
-    pub response_topic: Option<String>,
+    pub content_type: Option<MqttString>,
+    pub response_topic: Option<MqttString>,
     pub correlation_data: Option<Bytes>,
     /// Several may appear on PUBLISH (server to client); one on SUBSCRIBE.
     pub subscription_identifiers: Vec<u32>,
     pub session_expiry_interval: Option<u32>,
-    pub assigned_client_identifier: Option<String>,
+    pub assigned_client_identifier: Option<MqttString>,
     pub server_keep_alive: Option<u16>,
-    pub authentication_method: Option<String>,
+    pub authentication_method: Option<MqttString>,
     pub authentication_data: Option<Bytes>,
     pub request_problem_information: Option<u8>,
     pub will_delay_interval: Option<u32>,
     pub request_response_information: Option<u8>,
-    pub response_information: Option<String>,
-    pub server_reference: Option<String>,
-    pub reason_string: Option<String>,
+    pub response_information: Option<MqttString>,
+    pub server_reference: Option<MqttString>,
+    pub reason_string: Option<MqttString>,
     pub receive_maximum: Option<u16>,
     pub topic_alias_maximum: Option<u16>,
     pub topic_alias: Option<u16>,

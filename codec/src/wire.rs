@@ -5,6 +5,7 @@
 use bytes::Bytes;
 
 use crate::error::DecodeError;
+use crate::string::MqttString;
 use crate::types::{PacketType, ProtocolVersion};
 
 /// The outcome of reading a Variable Byte Integer from a prefix of the input.
@@ -145,8 +146,8 @@ impl<'a> Reader<'a> {
     /// A UTF-8 Encoded String: well-formed (no surrogates, no overlong forms)
     /// and free of U+0000 (MQTT-1.5.3-1/-2, MQTT-1.5.4-1/-2). A BOM is kept
     /// as U+FEFF (MQTT-1.5.3-3 / MQTT-1.5.4-3).
-    pub(crate) fn utf8(&mut self, field: &'static str) -> Result<String, DecodeError> {
-        self.utf8_str(field).map(str::to_owned)
+    pub(crate) fn utf8(&mut self, field: &'static str) -> Result<MqttString, DecodeError> {
+        self.utf8_str(field).map(MqttString::from)
     }
 
     /// [`Reader::utf8`], borrowed from the packet.

@@ -110,7 +110,7 @@ fn publish(qos: QoS, id: Option<u16>) -> Packet {
         dup: false,
         qos,
         retain: false,
-        topic: "flood".to_owned().into(),
+        topic: "flood".into(),
         packet_id: id,
         properties: Default::default(),
         payload: Bytes::from(vec![0u8; 1000]),
@@ -122,7 +122,7 @@ fn setup(config: BrokerConfig, qos: QoS) -> (Net, ConnectionId, ConnectionId) {
     let mut net = Net::new(config);
     let mut sink = Connect::new(V5, "sink");
     sink.will = Some(Will {
-        topic: "sink/will".to_owned().into(),
+        topic: "sink/will".into(),
         payload: Bytes::from_static(b"gone"),
         qos: QoS::AtMostOnce,
         retain: false,

@@ -165,7 +165,7 @@ fn decode_one(
             if wildcard {
                 return Err(DecodeError::ResponseTopicWildcard);
             }
-            once(&mut props.response_topic, id, topic.into_string())?
+            once(&mut props.response_topic, id, topic)?
         }
         P::CORRELATION_DATA => once(&mut props.correlation_data, id, reader.binary(field)?)?,
         P::SUBSCRIPTION_IDENTIFIER => {

@@ -18,7 +18,7 @@ fn opt<T>(value: &Option<T>, len: usize) -> usize {
     }
 }
 
-fn opt_string(value: &Option<String>, pid: P) -> Result<usize, EncodeError> {
+fn opt_string(value: &Option<crate::MqttString>, pid: P) -> Result<usize, EncodeError> {
     match value {
         Some(text) => Ok(1 + string_len(text, pid.name().unwrap_or("property"))?),
         None => Ok(0),

@@ -212,7 +212,7 @@ pub fn props(p: &Properties) -> String {
         "request_response_information",
         p.request_response_information.map(u64::from),
     );
-    let mut text = |name: &str, value: &Option<String>| {
+    let mut text = |name: &str, value: &Option<lastwill_codec::MqttString>| {
         if let Some(v) = value {
             items.push(format!("{name}={v:?}"));
         }

@@ -243,7 +243,7 @@ fn check_content(
     let users: Vec<(String, String)> = props
         .user_properties
         .iter()
-        .map(|u| (u.name.clone(), u.value.clone()))
+        .map(|u| (u.name.to_string(), u.value.to_string()))
         .collect();
     if users != will.user_properties {
         flag(
@@ -259,7 +259,7 @@ fn check_content(
         (
             "B28",
             "will-content-type",
-            props.content_type == will.content_type,
+            props.content_type.as_deref() == will.content_type.as_deref(),
             format!(
                 "Content Type {:?}, sent {:?}",
                 props.content_type, will.content_type
@@ -268,7 +268,7 @@ fn check_content(
         (
             "B29",
             "will-response-topic",
-            props.response_topic == will.response_topic,
+            props.response_topic.as_deref() == will.response_topic.as_deref(),
             format!(
                 "Response Topic {:?}, sent {:?}",
                 props.response_topic, will.response_topic

@@ -58,8 +58,8 @@ pub fn connect_bytes(
                 properties.will_delay_interval = def.delay;
                 properties.message_expiry_interval = def.message_expiry;
                 properties.payload_format_indicator = def.payload_format;
-                properties.content_type = def.content_type.clone();
-                properties.response_topic = def.response_topic.clone();
+                properties.content_type = def.content_type.clone().map(Into::into);
+                properties.response_topic = def.response_topic.clone().map(Into::into);
                 properties.correlation_data = def
                     .correlation_data
                     .clone()

@@ -131,7 +131,7 @@ impl PublishMatcher {
             }
         }
         if let Some(want) = &self.content_type {
-            if props.content_type.as_ref() != Some(want) {
+            if props.content_type.as_deref() != Some(want.as_str()) {
                 out.push(format!(
                     "Content Type {} (expected {want:?})",
                     shown_text(&props.content_type)
@@ -139,7 +139,7 @@ impl PublishMatcher {
             }
         }
         if let Some(want) = &self.response_topic {
-            if props.response_topic.as_ref() != Some(want) {
+            if props.response_topic.as_deref() != Some(want.as_str()) {
                 out.push(format!(
                     "Response Topic {} (expected {want:?})",
                     shown_text(&props.response_topic)
@@ -208,7 +208,7 @@ fn shown<T: std::fmt::Display>(value: &Option<T>) -> String {
     value.as_ref().map_or("absent".into(), ToString::to_string)
 }
 
-fn shown_text(value: &Option<String>) -> String {
+fn shown_text(value: &Option<lastwill_codec::MqttString>) -> String {
     value.as_ref().map_or("absent".into(), |v| format!("{v:?}"))
 }
 

@@ -127,8 +127,8 @@ pub(crate) fn connect(
                 will_delay_interval: will.delay,
                 message_expiry_interval: will.message_expiry,
                 payload_format_indicator: will.payload_format,
-                content_type: will.content_type.as_ref().map(|c| expand(c, ns)),
-                response_topic: will.response_topic.as_ref().map(|t| expand(t, ns)),
+                content_type: will.content_type.as_ref().map(|c| expand(c, ns).into()),
+                response_topic: will.response_topic.as_ref().map(|t| expand(t, ns).into()),
                 correlation_data: match &will.correlation_data {
                     Some(data) => Some(payload(data, ns)?),
                     None => None,

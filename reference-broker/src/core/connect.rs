@@ -2,7 +2,8 @@
 //! Start, the armed will and CONNACK. Refusals live in `connect_reject.rs`.
 
 use lastwill_codec::{
-    payload_matches_format, ConnAck, Connect, Packet, Properties, PropertyValues, QoS, ReasonCode,
+    payload_matches_format, ConnAck, Connect, MqttString, Packet, Properties, PropertyValues, QoS,
+    ReasonCode,
 };
 
 use super::close_cause::{CloseCause, WillDiscardReason};
@@ -239,7 +240,7 @@ impl Broker {
     fn connack_properties(&self, terms: &SessionTerms, assigned: Option<&str>) -> Properties {
         let config = &self.config;
         let mut p = Properties::from(PropertyValues {
-            assigned_client_identifier: assigned.map(str::to_owned),
+            assigned_client_identifier: assigned.map(MqttString::from),
             server_keep_alive: config.server_keep_alive,
             maximum_packet_size: Some(config.max_packet_size),
             wildcard_subscription_available: Some(1),

@@ -179,7 +179,7 @@ mod tests {
                 properties: Properties::from(PropertyValues {
                     will_delay_interval: Some(30),
                     message_expiry_interval: Some(10),
-                    content_type: Some("text/plain".to_owned()),
+                    content_type: Some("text/plain".into()),
                     user_properties: vec![UserProperty::new("a", "1"), UserProperty::new("b", "2")],
                     ..PropertyValues::default()
                 }),

@@ -190,7 +190,7 @@ mod tests {
             dup: false,
             qos,
             retain: false,
-            topic: "t".to_owned().into(),
+            topic: "t".into(),
             packet_id: Some(id),
             properties: Properties::default(),
             payload: Bytes::new(),

@@ -186,7 +186,7 @@ mod tests {
             username: None,
             version: ProtocolVersion::V5,
             will: Will {
-                topic: "t".to_owned().into(),
+                topic: "t".into(),
                 payload: Bytes::from_static(b"gone"),
                 qos: QoS::AtMostOnce,
                 retain: false,

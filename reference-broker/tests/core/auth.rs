@@ -34,7 +34,7 @@ fn net(mode: WillAuthorization) -> Net {
 }
 
 fn as_user(mut connect: Connect, password: &str) -> Connect {
-    connect.username = Some("u".to_owned().into());
+    connect.username = Some("u".into());
     connect.password = Some(Bytes::copy_from_slice(password.as_bytes()));
     connect
 }

@@ -229,7 +229,7 @@ fn unsubscribe_stops_delivery() {
         let unsubscribe = Unsubscribe {
             packet_id,
             properties: Properties::default(),
-            filters: vec!["t".to_owned().into(), "never".to_owned().into()],
+            filters: vec!["t".into(), "never".into()],
         };
         net.send(w, &Packet::Unsubscribe(unsubscribe));
         match &net.packets(w)[..] {

@@ -90,8 +90,8 @@ fn will_properties_are_forwarded_unchanged_and_in_order() {
     let expected_users = users.clone();
     let device = net.connect(v5("device").will("status", "offline").will_props(|p| {
         p.payload_format_indicator = Some(1);
-        p.content_type = Some("text/plain".to_owned());
-        p.response_topic = Some("reply/device".to_owned());
+        p.content_type = Some("text/plain".into());
+        p.response_topic = Some("reply/device".into());
         p.correlation_data = Some(Bytes::from_static(&[0, 1, 2, 255]));
         p.user_properties = users;
         p.will_delay_interval = Some(0);

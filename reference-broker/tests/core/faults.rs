@@ -95,7 +95,7 @@ fn drop_will_properties() {
     let (good, bad) = compare(Fault::DropWillProperties, |net| {
         let w = watcher(net, V5, "status", QoS::AtMostOnce);
         let device = net.connect(offline(V5).will_props(|p| {
-            p.content_type = Some("text/plain".to_owned());
+            p.content_type = Some("text/plain".into());
             p.user_properties = vec![user("k", "v")];
         }));
         net.drop_transport(device);
@@ -237,7 +237,7 @@ fn no_message_expiry_countdown() {
                 packet_id,
                 properties: Default::default(),
                 subscriptions: vec![lastwill_codec::Subscription {
-                    filter: "status".to_owned().into(),
+                    filter: "status".into(),
                     options,
                 }],
             }),

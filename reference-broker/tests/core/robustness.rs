@@ -25,7 +25,7 @@ fn valid_stream(version: lastwill_codec::ProtocolVersion) -> Vec<u8> {
             packet_id: 3,
             properties: Properties::default(),
             subscriptions: vec![Subscription {
-                filter: "w/#".to_owned().into(),
+                filter: "w/#".into(),
                 options: Default::default(),
             }],
         }),

@@ -191,7 +191,7 @@ async fn will_is_published_on_connection_reset() {
     let (_watcher, mut rx) = watcher(&server, "status/#").await;
     let mut connect = Connect::new(ProtocolVersion::V3_1_1, "raw");
     connect.will = Some(Will {
-        topic: "status/raw".to_owned().into(),
+        topic: "status/raw".into(),
         payload: bytes::Bytes::from_static(b"reset"),
         qos: lastwill_codec::QoS::AtMostOnce,
         retain: false,
@@ -347,7 +347,7 @@ async fn shutdown_publishes_wills_to_connected_subscribers_first() {
         packet_id: 1,
         properties: Default::default(),
         subscriptions: vec![Subscription {
-            filter: "status/#".to_owned().into(),
+            filter: "status/#".into(),
             options: Default::default(),
         }],
     }))

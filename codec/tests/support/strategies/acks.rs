@@ -53,14 +53,14 @@ pub fn connack(v5: bool) -> impl Strategy<Value = Packet> {
                     maximum_qos: mq,
                     retain_available: ra,
                     maximum_packet_size: mps,
-                    assigned_client_identifier: aci,
+                    assigned_client_identifier: aci.map(Into::into),
                     topic_alias_maximum: tam,
                     wildcard_subscription_available: wsa,
                     subscription_identifier_available: sia,
                     shared_subscription_available: ssa,
                     server_keep_alive: ska,
-                    response_information: ri,
-                    server_reference: sr,
+                    response_information: ri.map(Into::into),
+                    server_reference: sr.map(Into::into),
                     ..ack.into_values()
                 })
             },
@@ -146,7 +146,7 @@ pub fn disconnect(v5: bool) -> impl Strategy<Value = Packet> {
                     reason_code,
                     properties: Properties::from(PropertyValues {
                         session_expiry_interval: sei,
-                        server_reference,
+                        server_reference: server_reference.map(Into::into),
                         ..ack.into_values()
                     }),
                 }
@@ -170,7 +170,7 @@ pub fn auth() -> impl Strategy<Value = Packet> {
             Packet::Auth(Auth {
                 reason_code,
                 properties: Properties::from(PropertyValues {
-                    authentication_method: method,
+                    authentication_method: method.map(Into::into),
                     authentication_data: data,
                     ..ack.into_values()
                 }),

@@ -55,7 +55,7 @@ pub fn boolean() -> impl Strategy<Value = Option<u8>> {
 
 pub fn user_properties() -> impl Strategy<Value = Vec<UserProperty>> {
     vec(
-        (text(), text()).prop_map(|(name, value)| UserProperty { name, value }),
+        (text(), text()).prop_map(|(name, value)| UserProperty::new(name, value)),
         0..3,
     )
 }
@@ -68,7 +68,7 @@ pub fn subscription_identifier() -> impl Strategy<Value = u32> {
 pub fn ack_properties() -> impl Strategy<Value = Properties> {
     (option::of(text()), user_properties()).prop_map(|(reason_string, user_properties)| {
         Properties::from(PropertyValues {
-            reason_string,
+            reason_string: reason_string.map(Into::into),
             user_properties,
             ..PropertyValues::default()
         })
@@ -90,8 +90,8 @@ pub fn message_properties() -> impl Strategy<Value = Properties> {
                 Properties::from(PropertyValues {
                     payload_format_indicator: pfi,
                     message_expiry_interval: expiry,
-                    content_type,
-                    response_topic,
+                    content_type: content_type.map(Into::into),
+                    response_topic: response_topic.map(Into::into),
                     correlation_data: correlation,
                     user_properties: users,
                     ..PropertyValues::default()
@@ -150,7 +150,7 @@ pub fn connect_properties() -> impl Strategy<Value = Properties> {
                     topic_alias_maximum: alias_max,
                     request_response_information: rri,
                     request_problem_information: rpi,
-                    authentication_method: method,
+                    authentication_method: method.map(Into::into),
                     authentication_data: data,
                     user_properties: users,
                     ..PropertyValues::default()

@@ -61,8 +61,8 @@ fn padded_connect(pad: usize) -> Connect {
     while left > 0 {
         let chunk = left.min(60_000);
         connect.properties.user_properties.push(UserProperty {
-            name: "p".to_owned(),
-            value: "x".repeat(chunk),
+            name: "p".into(),
+            value: "x".repeat(chunk).into(),
         });
         left -= chunk;
     }
