@@ -355,7 +355,7 @@ fn publish(u: &mut Unstructured<'_>, version: ProtocolVersion) -> Result<Publish
             QoS::AtMostOnce => None,
             _ => Some(nonzero_u16(u)?),
         },
-        properties,
+        properties: properties.into(),
         payload: payload(u)?,
     })
 }

@@ -5,6 +5,7 @@
 use bytes::Bytes;
 
 use crate::properties::Properties;
+use crate::publish_properties::PublishProperties;
 use crate::string::MqttString;
 use crate::types::{PacketType, ProtocolVersion, QoS, ReasonCode};
 
@@ -114,7 +115,7 @@ pub struct Publish {
     pub topic: MqttString,
     /// Present exactly when `qos` is 1 or 2 (MQTT-2.3.1-5 / MQTT-2.2.1-2).
     pub packet_id: Option<PacketId>,
-    pub properties: Properties,
+    pub properties: PublishProperties,
     pub payload: Bytes,
 }
 

@@ -105,7 +105,8 @@ fn encoder_writes_what_it_is_given() {
             payload_format_indicator: Some(7),
             will_delay_interval: Some(1),
             ..PropertyValues::default()
-        }),
+        })
+        .into(),
         payload: bytes::Bytes::new(),
     });
     let bytes = encode_to_bytes(&publish, ProtocolVersion::V5).unwrap();
@@ -140,7 +141,7 @@ fn encoder_fails_only_on_the_unrepresentable() {
         retain: false,
         topic: "a".into(),
         packet_id: None,
-        properties: Properties::default(),
+        properties: Default::default(),
         payload: bytes::Bytes::new(),
     };
     assert_eq!(
@@ -148,12 +149,12 @@ fn encoder_fails_only_on_the_unrepresentable() {
         Err(EncodeError::MissingPacketId)
     );
     publish.packet_id = Some(1);
-    publish.properties.subscription_identifiers = vec![268_435_456];
+    publish.properties.rest.subscription_identifiers = vec![268_435_456];
     assert!(matches!(
         encode_to_bytes(&Packet::Publish(publish.clone()), ProtocolVersion::V5),
         Err(EncodeError::VarIntTooLarge { .. })
     ));
-    publish.properties.subscription_identifiers.clear();
+    publish.properties.rest.subscription_identifiers.clear();
     publish.payload = vec![0u8; 268_435_455].into();
     assert!(matches!(
         encode_to_bytes(&Packet::Publish(publish), ProtocolVersion::V5),
@@ -173,7 +174,7 @@ fn pipelined_packets_come_out_one_at_a_time() {
         retain: false,
         topic: "t".into(),
         packet_id: Some(1),
-        properties: Properties::default(),
+        properties: Default::default(),
         payload: bytes::Bytes::from_static(b"x"),
     });
     let mut buf = BytesMut::new();

@@ -176,7 +176,7 @@ fn subscription_id_misparse(
         let mut buf = BytesMut::from(bytes);
         matches!(
             decode(&mut buf, version, &Limits::default()),
-            Ok(Some(Packet::Publish(p))) if !p.properties.subscription_identifiers.is_empty()
+            Ok(Some(Packet::Publish(p))) if !p.properties.rest.subscription_identifiers.is_empty()
         )
     };
     version.is_v5()

@@ -273,7 +273,7 @@ impl Side {
             _ => Some(self.packet_id()),
         };
         publish.properties.topic_alias = None;
-        publish.properties.subscription_identifiers.clear();
+        publish.properties.rest.subscription_identifiers.clear();
         if faults.contains(Fault::BridgeDropsRetain) {
             publish.retain = false;
         }

@@ -259,7 +259,7 @@ pub fn publish(version: Version, id: u16, size: usize) -> Packet {
         retain: false,
         topic: format!("plant/line-{}/sensor/temperature", id % 16).into(),
         packet_id: Some(id.max(1)),
-        properties,
+        properties: properties.into(),
         payload: Bytes::from(vec![b'x'; size]),
     })
 }

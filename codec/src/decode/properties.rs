@@ -4,6 +4,7 @@
 use crate::decode::text;
 use crate::error::{DecodeError, PropertyContext};
 use crate::properties::{Properties, PropertyValues, UserProperty};
+use crate::publish_properties::PublishProperties;
 use crate::types::{PacketType as T, PropertyId as P};
 use crate::wire::Reader;
 
@@ -95,6 +96,61 @@ pub(crate) fn decode_properties(
         })?;
     }
     Ok(properties)
+}
+
+/// Reads a PUBLISH's Property Length and properties. Payload Format
+/// Indicator, Message Expiry Interval and Topic Alias go to their inline
+/// fields with the checks [`decode_one`] makes of them; any other
+/// identifier goes through [`decode_one`] into `rest`, which is allocated
+/// only then. Errors are the ones [`decode_properties`] gives.
+pub(crate) fn decode_publish_properties(
+    reader: &mut Reader<'_>,
+) -> Result<PublishProperties, DecodeError> {
+    let len = reader.varint("property length")?;
+    let len = usize::try_from(len).map_err(|_| DecodeError::PropertyLengthMismatch)?;
+    if len > reader.remaining() {
+        return Err(DecodeError::PropertyLengthMismatch);
+    }
+    let mut section = reader.sub(len, "properties")?;
+    let mut properties = PublishProperties::default();
+    while !section.is_empty() {
+        publish_one(&mut section, &mut properties).map_err(|error| match error {
+            DecodeError::UnexpectedEnd { .. } => DecodeError::PropertyLengthMismatch,
+            other => other,
+        })?;
+    }
+    Ok(properties)
+}
+
+fn publish_one(
+    reader: &mut Reader<'_>,
+    properties: &mut PublishProperties,
+) -> Result<(), DecodeError> {
+    let mut value = reader.clone();
+    let id = match value.varint("property identifier")? {
+        0x01 => P::PAYLOAD_FORMAT_INDICATOR,
+        0x02 => P::MESSAGE_EXPIRY_INTERVAL,
+        0x23 => P::TOPIC_ALIAS,
+        _ => {
+            let rest: &mut PropertyValues = &mut properties.rest;
+            return decode_one(reader, PropertyContext::Packet(T::Publish), rest);
+        }
+    };
+    *reader = value;
+    match id {
+        P::PAYLOAD_FORMAT_INDICATOR => {
+            boolean(reader, id, &mut properties.payload_format_indicator)
+        }
+        P::MESSAGE_EXPIRY_INTERVAL => {
+            let value = reader.u32(name(id))?;
+            once(&mut properties.message_expiry_interval, id, value)
+        }
+        _ => {
+            let value = reader.u16(name(id))?;
+            check(id, value.into(), value != 0)?;
+            once(&mut properties.topic_alias, id, value)
+        }
+    }
 }
 
 /// Stores a property that may appear at most once.

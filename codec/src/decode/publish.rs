@@ -2,9 +2,9 @@
 
 use bytes::Bytes;
 
-use crate::decode::properties::decode_properties;
+use crate::decode::properties::decode_publish_properties;
 use crate::decode::{publish_qos, text};
-use crate::error::{DecodeError, PropertyContext};
+use crate::error::DecodeError;
 use crate::packet::Publish;
 use crate::types::{PacketType, ProtocolVersion, QoS};
 use crate::wire::Reader;
@@ -39,7 +39,7 @@ pub(super) fn decode(
         }
     };
     let properties = if version.is_v5() {
-        decode_properties(&mut reader, PropertyContext::Packet(PacketType::Publish))?
+        decode_publish_properties(&mut reader)?
     } else {
         Default::default()
     };

@@ -5,7 +5,9 @@
 //! in the order its writer puts them, so the error reported is the one the
 //! first unwritable field causes.
 
-use super::properties::{properties_len, put_properties, section_len};
+use super::properties::{
+    properties_len, publish_properties_len, put_properties, put_publish_properties, section_len,
+};
 use super::wire::{binary_len, put_binary, put_string, string_len, Writer};
 use crate::error::EncodeError;
 use crate::packet::{
@@ -128,7 +130,10 @@ fn publish_len(publish: &Publish, v5: bool, sizes: &mut Sizes) -> Result<usize, 
         (None, QoS::AtMostOnce) => 0,
         (None, QoS::AtLeastOnce | QoS::ExactlyOnce) => return Err(EncodeError::MissingPacketId),
     };
-    len += properties_if(&publish.properties, v5, sizes)?;
+    if v5 {
+        sizes.properties = publish_properties_len(&publish.properties)?;
+        len += section_len(sizes.properties);
+    }
     Ok(len + publish.payload.len())
 }
 
@@ -175,7 +180,7 @@ pub(super) fn write_body(packet: &Packet, v5: bool, sizes: &Sizes, buf: &mut Wri
                 buf.put_u16(id);
             }
             if v5 {
-                put_properties(buf, &publish.properties, sizes.properties);
+                put_publish_properties(buf, &publish.properties, sizes.properties);
             }
             // The payload is the caller's: see `tail`.
         }
@@ -333,7 +338,7 @@ mod tests {
             retain: true,
             topic: "a".into(),
             packet_id: Some(1),
-            properties: Properties::default(),
+            properties: Default::default(),
             payload: bytes::Bytes::new(),
         };
         assert_eq!(first_byte(&Packet::Publish(publish)), 0x3D);

@@ -1,11 +1,13 @@
 //! A property list: Property Length, then every property that is set, in
 //! ascending identifier order (§2.2.2). Nothing is filtered by packet type:
 //! the caller decides what a packet carries. [`properties_len`] measures
-//! and validates, [`put_properties`] writes what was measured.
+//! and validates, [`put_properties`] writes what was measured; the
+//! `publish_` pair does the same for a PUBLISH's [`PublishProperties`].
 
 use super::wire::{binary_len, put_binary, put_string, put_varint, string_len, varint_len, Writer};
 use crate::error::EncodeError;
 use crate::properties::{Properties, PropertyValues};
+use crate::publish_properties::PublishProperties;
 use crate::types::PropertyId as P;
 
 // Every defined identifier is below 128, so its Variable Byte Integer is one
@@ -39,8 +41,23 @@ pub(crate) fn properties_len(p: &Properties) -> Result<u32, EncodeError> {
     if p.is_empty() {
         return Ok(0);
     }
-    let p: &PropertyValues = p;
-    let mut len = opt(&p.payload_format_indicator, 1)
+    list_len(p, &PublishProperties::default())
+}
+
+/// [`properties_len`] of a PUBLISH's properties.
+pub(crate) fn publish_properties_len(p: &PublishProperties) -> Result<u32, EncodeError> {
+    if p.is_empty() {
+        return Ok(0);
+    }
+    list_len(&p.rest, p)
+}
+
+/// The length of `p` with the inline scalars of `inline` added, each just
+/// before the same property of `p` (see [`put_list`]).
+fn list_len(p: &PropertyValues, inline: &PublishProperties) -> Result<u32, EncodeError> {
+    let mut len = opt(&inline.payload_format_indicator, 1)
+        + opt(&p.payload_format_indicator, 1)
+        + opt(&inline.message_expiry_interval, 4)
         + opt(&p.message_expiry_interval, 4)
         + opt_string(&p.content_type, P::CONTENT_TYPE)?
         + opt_string(&p.response_topic, P::RESPONSE_TOPIC)?
@@ -61,6 +78,7 @@ pub(crate) fn properties_len(p: &Properties) -> Result<u32, EncodeError> {
         + opt_string(&p.reason_string, P::REASON_STRING)?
         + opt(&p.receive_maximum, 2)
         + opt(&p.topic_alias_maximum, 2)
+        + opt(&inline.topic_alias, 2)
         + opt(&p.topic_alias, 2)
         + opt(&p.maximum_qos, 1)
         + opt(&p.retain_available, 1);
@@ -123,11 +141,36 @@ fn binary(buf: &mut Writer<'_>, pid: P, value: Option<&[u8]>) {
 /// Property Length `len` (from [`properties_len`]) followed by the properties.
 pub(crate) fn put_properties(b: &mut Writer<'_>, p: &Properties, len: u32) {
     put_varint(b, len);
-    if len == 0 {
-        return;
+    if len != 0 {
+        put_list(b, p, &PublishProperties::default());
     }
-    let p: &PropertyValues = p;
+}
+
+/// [`put_properties`] of a PUBLISH's properties, `len` from
+/// [`publish_properties_len`].
+pub(crate) fn put_publish_properties(b: &mut Writer<'_>, p: &PublishProperties, len: u32) {
+    put_varint(b, len);
+    if len != 0 {
+        put_list(b, &p.rest, p);
+    }
+}
+
+/// The properties of `p` in ascending identifier order, each inline scalar
+/// of `inline` written just before the same property of `p`: a PUBLISH
+/// built by the decoder sets only one of the two, so its bytes are those a
+/// single list would give.
+fn put_list(b: &mut Writer<'_>, p: &PropertyValues, inline: &PublishProperties) {
+    byte(
+        b,
+        P::PAYLOAD_FORMAT_INDICATOR,
+        inline.payload_format_indicator,
+    );
     byte(b, P::PAYLOAD_FORMAT_INDICATOR, p.payload_format_indicator);
+    four(
+        b,
+        P::MESSAGE_EXPIRY_INTERVAL,
+        inline.message_expiry_interval,
+    );
     four(b, P::MESSAGE_EXPIRY_INTERVAL, p.message_expiry_interval);
     string(b, P::CONTENT_TYPE, p.content_type.as_deref());
     string(b, P::RESPONSE_TOPIC, p.response_topic.as_deref());
@@ -169,6 +212,7 @@ pub(crate) fn put_properties(b: &mut Writer<'_>, p: &Properties, len: u32) {
     string(b, P::REASON_STRING, p.reason_string.as_deref());
     two(b, P::RECEIVE_MAXIMUM, p.receive_maximum);
     two(b, P::TOPIC_ALIAS_MAXIMUM, p.topic_alias_maximum);
+    two(b, P::TOPIC_ALIAS, inline.topic_alias);
     two(b, P::TOPIC_ALIAS, p.topic_alias);
     byte(b, P::MAXIMUM_QOS, p.maximum_qos);
     byte(b, P::RETAIN_AVAILABLE, p.retain_available);

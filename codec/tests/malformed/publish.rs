@@ -39,6 +39,6 @@ fn subscription_identifiers_are_allowed_and_ordered() {
     let Packet::Publish(p) = accept(V5, "30 09 00 01 61 04 0b 05 0b 02 78") else {
         panic!()
     };
-    assert_eq!(p.properties.subscription_identifiers, vec![5, 2]);
+    assert_eq!(p.properties.rest.subscription_identifiers, vec![5, 2]);
     assert_eq!(&p.payload[..], b"x");
 }

@@ -172,7 +172,7 @@ pub fn all() -> Vec<Fixture> {
                 retain: true,
                 topic: "a/b".into(),
                 packet_id: None,
-                properties: Properties::default(),
+                properties: Default::default(),
                 payload: Bytes::from_static(b"hi"),
             }),
         ),
@@ -192,7 +192,8 @@ pub fn all() -> Vec<Fixture> {
                     subscription_identifiers: vec![1, 300],
                     user_properties: vec![UserProperty::new("z", ""), UserProperty::new("a", "")],
                     ..PropertyValues::default()
-                }),
+                })
+                .into(),
                 payload: Bytes::new(),
             }),
         ),

@@ -140,7 +140,7 @@ pub fn publish(p: &Publish) -> String {
         out,
         " payload={}{}",
         payload(&p.payload),
-        props(&p.properties)
+        props(&Properties::from(p.properties.clone()))
     );
     out
 }
@@ -263,7 +263,7 @@ mod tests {
             retain: false,
             topic: "ns/status".into(),
             packet_id: Some(3),
-            properties,
+            properties: properties.into(),
             payload: Bytes::from_static(b"offline"),
         };
         assert_eq!(

@@ -241,6 +241,7 @@ fn check_content(
     }
     let props = &p.properties;
     let users: Vec<(String, String)> = props
+        .rest
         .user_properties
         .iter()
         .map(|u| (u.name.to_string(), u.value.to_string()))
@@ -259,29 +260,29 @@ fn check_content(
         (
             "B28",
             "will-content-type",
-            props.content_type.as_deref() == will.content_type.as_deref(),
+            props.rest.content_type.as_deref() == will.content_type.as_deref(),
             format!(
                 "Content Type {:?}, sent {:?}",
-                props.content_type, will.content_type
+                props.rest.content_type, will.content_type
             ),
         ),
         (
             "B29",
             "will-response-topic",
-            props.response_topic.as_deref() == will.response_topic.as_deref(),
+            props.rest.response_topic.as_deref() == will.response_topic.as_deref(),
             format!(
                 "Response Topic {:?}, sent {:?}",
-                props.response_topic, will.response_topic
+                props.rest.response_topic, will.response_topic
             ),
         ),
         (
             "B30",
             "will-correlation-data",
-            props.correlation_data.as_deref()
+            props.rest.correlation_data.as_deref()
                 == will.correlation_data.as_deref().map(str::as_bytes),
             format!(
                 "Correlation Data {:?}, sent {:?}",
-                props.correlation_data, will.correlation_data
+                props.rest.correlation_data, will.correlation_data
             ),
         ),
         (

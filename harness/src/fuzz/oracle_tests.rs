@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use lastwill_codec::{Properties, Publish, QoS};
+use lastwill_codec::{Publish, QoS};
 
 use super::*;
 use crate::fuzz::case::{Case, ConnectOp, Op, WillDef};
@@ -60,7 +60,7 @@ fn publish(tag: u16, at: u64, qos: u8) -> SeenPublish {
             retain: false,
             topic: format!("{NS}/w{tag}").into(),
             packet_id: (qos > 0).then_some(1),
-            properties: Properties::default(),
+            properties: Default::default(),
             payload: Bytes::from(format!("lw{tag}")),
         },
     }
@@ -268,7 +268,7 @@ fn will_properties_must_survive() {
     );
     let conns = vec![record(0, 1, 0, 0, 0, vec![(5, ConnEvent::Fin)])];
     let mut p = publish(1, 9, 0);
-    p.publish.properties.user_properties = vec![
+    p.publish.properties.rest.user_properties = vec![
         lastwill_codec::UserProperty::new("k", "2"),
         lastwill_codec::UserProperty::new("k", "1"),
     ];

@@ -78,7 +78,7 @@ impl<T: Target> ScenarioRun<'_, T> {
             retain: p.retain,
             topic: expand(&p.topic, &self.ns).into(),
             packet_id: None,
-            properties,
+            properties: properties.into(),
             payload: packets::payload(&p.payload, &self.ns)?,
         };
         let client = self.client_mut(&p.client)?;

@@ -131,24 +131,25 @@ impl PublishMatcher {
             }
         }
         if let Some(want) = &self.content_type {
-            if props.content_type.as_deref() != Some(want.as_str()) {
+            if props.rest.content_type.as_deref() != Some(want.as_str()) {
                 out.push(format!(
                     "Content Type {} (expected {want:?})",
-                    shown_text(&props.content_type)
+                    shown_text(&props.rest.content_type)
                 ));
             }
         }
         if let Some(want) = &self.response_topic {
-            if props.response_topic.as_deref() != Some(want.as_str()) {
+            if props.rest.response_topic.as_deref() != Some(want.as_str()) {
                 out.push(format!(
                     "Response Topic {} (expected {want:?})",
-                    shown_text(&props.response_topic)
+                    shown_text(&props.rest.response_topic)
                 ));
             }
         }
         if let Some(want) = &self.correlation_data {
-            if props.correlation_data.as_ref() != Some(want) {
+            if props.rest.correlation_data.as_ref() != Some(want) {
                 let got = props
+                    .rest
                     .correlation_data
                     .as_ref()
                     .map_or("absent".into(), |d| summary::payload(d));
@@ -159,10 +160,10 @@ impl PublishMatcher {
             }
         }
         if let Some(want) = &self.user_properties {
-            if &props.user_properties != want {
+            if &props.rest.user_properties != want {
                 out.push(format!(
                     "User Properties {} (expected {})",
-                    pairs(&props.user_properties),
+                    pairs(&props.rest.user_properties),
                     pairs(want)
                 ));
             }
@@ -269,7 +270,8 @@ mod tests {
                     .map(|(n, v)| UserProperty::new(*n, *v))
                     .collect(),
                 ..PropertyValues::default()
-            }),
+            })
+            .into(),
             payload: Bytes::from_static(b"offline"),
         }
     }

@@ -154,7 +154,7 @@ impl Outgoing {
             retain: self.retain,
             topic: self.message.topic.clone(),
             packet_id,
-            properties,
+            properties: properties.into(),
             payload: self.message.payload.clone(),
         }
     }

@@ -116,7 +116,7 @@ impl Broker {
                     now,
                 );
             }
-            if !publish.properties.subscription_identifiers.is_empty() {
+            if !publish.properties.rest.subscription_identifiers.is_empty() {
                 let rc = ReasonCode::PROTOCOL_ERROR;
                 let detail = "Subscription Identifier in a client PUBLISH";
                 return self.violation(conn, "MQTT-3.3.4-6", rc, detail, now);

@@ -181,7 +181,6 @@ impl InboundFlows {
 #[cfg(test)]
 mod tests {
     use bytes::Bytes;
-    use lastwill_codec::Properties;
 
     use super::*;
 
@@ -192,7 +191,7 @@ mod tests {
             retain: false,
             topic: "t".into(),
             packet_id: Some(id),
-            properties: Properties::default(),
+            properties: Default::default(),
             payload: Bytes::new(),
         }
     }

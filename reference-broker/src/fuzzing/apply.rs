@@ -91,7 +91,7 @@ impl Checker {
                         retain: false,
                         topic: pick(&TOPICS, *topic).to_owned().into(),
                         packet_id,
-                        properties: Properties::default(),
+                        properties: Default::default(),
                         payload: Bytes::from_static(b"m"),
                     });
                     self.send(conn, &packet)?;

@@ -247,15 +247,15 @@ impl Checker {
         }
         if info.version.is_v5() {
             let p = &publish.properties;
-            if p.will_delay_interval.is_some() {
+            if p.rest.will_delay_interval.is_some() {
                 return Err(format!(
                     "will delivered to `{who}` carries a Will Delay Interval property (§2.2.2.2)"
                 ));
             }
-            if p.user_properties != spec.user {
+            if p.rest.user_properties != spec.user {
                 return Err(format!(
                     "will delivered to `{who}` with User Properties {:?}, sent {:?} (MQTT-3.1.3-10, MQTT-3.3.2-18)",
-                    pairs(&p.user_properties),
+                    pairs(&p.rest.user_properties),
                     pairs(&spec.user)
                 ));
             }

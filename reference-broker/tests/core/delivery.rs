@@ -68,7 +68,7 @@ fn overlapping_subscriptions_get_one_will_at_the_highest_qos() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].qos, QoS::AtLeastOnce);
     // One identifier per matching subscription, in filter order.
-    assert_eq!(got[0].properties.subscription_identifiers, vec![7, 9]);
+    assert_eq!(got[0].properties.rest.subscription_identifiers, vec![7, 9]);
 }
 
 /// MQTT-3.1.3-10 (5.0), MQTT-3.3.2-17 (5.0), MQTT-3.3.2-18 (5.0): will User
@@ -100,15 +100,15 @@ fn will_properties_are_forwarded_unchanged_and_in_order() {
     let got = net.publishes(w);
     let props = &got[0].properties;
     assert_eq!(props.payload_format_indicator, Some(1));
-    assert_eq!(props.content_type.as_deref(), Some("text/plain"));
-    assert_eq!(props.response_topic.as_deref(), Some("reply/device"));
+    assert_eq!(props.rest.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(props.rest.response_topic.as_deref(), Some("reply/device"));
     assert_eq!(
-        props.correlation_data,
+        props.rest.correlation_data,
         Some(Bytes::from_static(&[0, 1, 2, 255]))
     );
-    assert_eq!(props.user_properties, expected_users, "order kept");
+    assert_eq!(props.rest.user_properties, expected_users, "order kept");
     assert_eq!(
-        props.will_delay_interval, None,
+        props.rest.will_delay_interval, None,
         "Will Delay is never forwarded"
     );
     assert_eq!(props.message_expiry_interval, None, "absent stays absent");

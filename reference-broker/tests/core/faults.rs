@@ -101,9 +101,9 @@ fn drop_will_properties() {
         net.drop_transport(device);
         net.publishes(w)[0].properties.clone()
     });
-    assert_eq!(good.content_type.as_deref(), Some("text/plain"));
-    assert_eq!(good.user_properties.len(), 1);
-    assert_eq!(bad, lastwill_codec::Properties::default());
+    assert_eq!(good.rest.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(good.rest.user_properties.len(), 1);
+    assert_eq!(bad, lastwill_codec::PublishProperties::default());
 }
 
 #[test]

@@ -417,7 +417,7 @@ pub fn publish(topic: &str, payload: &str, qos: QoS, packet_id: Option<u16>) -> 
         retain: false,
         topic: topic.to_owned().into(),
         packet_id,
-        properties: Properties::default(),
+        properties: Default::default(),
         payload: Bytes::copy_from_slice(payload.as_bytes()),
     }
 }

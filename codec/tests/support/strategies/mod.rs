@@ -237,7 +237,7 @@ pub fn publish(v5: bool) -> impl Strategy<Value = Packet> {
                     retain,
                     topic: topic.into(),
                     packet_id: if at_most_once { None } else { Some(id) },
-                    properties,
+                    properties: properties.into(),
                     payload,
                 })
             },
