@@ -152,6 +152,16 @@ impl<'a> Reader<'a> {
 
     /// [`Reader::utf8`], borrowed from the packet.
     pub(crate) fn utf8_str(&mut self, field: &'static str) -> Result<&'a str, DecodeError> {
+        self.utf8_scanned(field).map(|(text, _)| text)
+    }
+
+    /// [`Reader::utf8_str`], and whether the text holds a wildcard
+    /// character (`+` or `#`), found by the same pass over its bytes.
+    #[inline(always)]
+    pub(crate) fn utf8_scanned(
+        &mut self,
+        field: &'static str,
+    ) -> Result<(&'a str, bool), DecodeError> {
         let bytes = self.binary_slice(field)?;
         let scanned = crate::scan::scan(bytes);
         let text = match scanned.ascii {
@@ -167,7 +177,7 @@ impl<'a> Reader<'a> {
                 version: self.version,
             });
         }
-        Ok(text)
+        Ok((text, scanned.wildcard))
     }
 
     /// A sub-reader over the next `len` bytes, for a length-prefixed section.

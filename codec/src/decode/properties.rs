@@ -74,12 +74,7 @@ pub(crate) fn decode_properties(
     reader: &mut Reader<'_>,
     context: PropertyContext,
 ) -> Result<Properties, DecodeError> {
-    let len = reader.varint("property length")?;
-    let len = usize::try_from(len).map_err(|_| DecodeError::PropertyLengthMismatch)?;
-    if len > reader.remaining() {
-        return Err(DecodeError::PropertyLengthMismatch);
-    }
-    let mut section = reader.sub(len, "properties")?;
+    let mut section = property_section(reader)?;
     if section.is_empty() {
         // The common case: no properties, nothing to allocate.
         return Ok(Properties::default());
@@ -89,13 +84,27 @@ pub(crate) fn decode_properties(
     let mut properties = Properties::allocated();
     let values: &mut PropertyValues = &mut properties;
     while !section.is_empty() {
-        decode_one(&mut section, context, values).map_err(|error| match error {
-            // A value that runs past the Property Length.
-            DecodeError::UnexpectedEnd { .. } => DecodeError::PropertyLengthMismatch,
-            other => other,
-        })?;
+        decode_one(&mut section, context, values).map_err(past_property_length)?;
     }
     Ok(properties)
+}
+
+/// The Property Length and a reader over the section it covers.
+fn property_section<'a>(reader: &mut Reader<'a>) -> Result<Reader<'a>, DecodeError> {
+    let len = reader.varint("property length")?;
+    let len = usize::try_from(len).map_err(|_| DecodeError::PropertyLengthMismatch)?;
+    if len > reader.remaining() {
+        return Err(DecodeError::PropertyLengthMismatch);
+    }
+    reader.sub(len, "properties")
+}
+
+/// A value that runs past the Property Length is a length mismatch.
+fn past_property_length(error: DecodeError) -> DecodeError {
+    match error {
+        DecodeError::UnexpectedEnd { .. } => DecodeError::PropertyLengthMismatch,
+        other => other,
+    }
 }
 
 /// Reads a PUBLISH's Property Length and properties. Payload Format
@@ -106,18 +115,10 @@ pub(crate) fn decode_properties(
 pub(crate) fn decode_publish_properties(
     reader: &mut Reader<'_>,
 ) -> Result<PublishProperties, DecodeError> {
-    let len = reader.varint("property length")?;
-    let len = usize::try_from(len).map_err(|_| DecodeError::PropertyLengthMismatch)?;
-    if len > reader.remaining() {
-        return Err(DecodeError::PropertyLengthMismatch);
-    }
-    let mut section = reader.sub(len, "properties")?;
+    let mut section = property_section(reader)?;
     let mut properties = PublishProperties::default();
     while !section.is_empty() {
-        publish_one(&mut section, &mut properties).map_err(|error| match error {
-            DecodeError::UnexpectedEnd { .. } => DecodeError::PropertyLengthMismatch,
-            other => other,
-        })?;
+        publish_one(&mut section, &mut properties).map_err(past_property_length)?;
     }
     Ok(properties)
 }
