@@ -157,7 +157,7 @@ impl Side {
             .topics
             .iter()
             .map(|filter| Subscription {
-                filter: filter.clone().into(),
+                filter: filter.as_str().into(),
                 options: SubscriptionOptions {
                     qos: QoS::ExactlyOnce,
                     no_local: true,

@@ -96,7 +96,7 @@ fn subscribe(filter: &str, qos: QoS) -> Packet {
         packet_id: 1,
         properties: Default::default(),
         subscriptions: vec![Subscription {
-            filter: filter.to_owned().into(),
+            filter: filter.into(),
             options: SubscriptionOptions {
                 qos,
                 ..SubscriptionOptions::default()

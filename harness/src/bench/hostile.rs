@@ -281,7 +281,7 @@ async fn normal_client(
     let mut connect = Connect::new(V5, format!("lwb-{tag}-normal"));
     connect.keep_alive = 0;
     connect.will = Some(Will {
-        topic: will_topic.to_owned().into(),
+        topic: will_topic.into(),
         payload: Bytes::from_static(b"reset during the flood"),
         qos: QoS::AtLeastOnce,
         retain: false,

@@ -3,7 +3,7 @@
 
 use super::ClientId;
 use bytes::Bytes;
-use lastwill_codec::{MqttString, Properties, PropertyValues, Publish, QoS};
+use lastwill_codec::{MqttString, Properties, PropertyValues, Publish, PublishProperties, QoS};
 
 use super::will::StoredWill;
 use crate::faults::{Fault, FaultSet};
@@ -145,16 +145,22 @@ pub(crate) struct Outgoing {
 impl Outgoing {
     /// The PUBLISH that carries this message at `now`.
     pub fn to_publish(&self, packet_id: Option<u16>, now: Timestamp, faults: FaultSet) -> Publish {
-        let mut properties = self.message.properties.clone();
+        // Split first, then set: the Message Expiry Interval goes inline, and
+        // `rest` is written (which allocates it) only when the identifiers
+        // differ, so a delivery whose message has no other property
+        // allocates nothing for its properties.
+        let mut properties = PublishProperties::from(self.message.properties.clone());
         properties.message_expiry_interval = self.message.remaining_expiry(now, faults);
-        properties.subscription_identifiers = self.subscription_ids.clone();
+        if properties.rest.subscription_identifiers != self.subscription_ids {
+            properties.rest.subscription_identifiers = self.subscription_ids.clone();
+        }
         Publish {
             dup: false,
             qos: self.qos,
             retain: self.retain,
             topic: self.message.topic.clone(),
             packet_id,
-            properties: properties.into(),
+            properties,
             payload: self.message.payload.clone(),
         }
     }

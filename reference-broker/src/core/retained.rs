@@ -60,7 +60,7 @@ mod tests {
 
     fn msg(topic: &str, payload: &'static [u8], expires_at: Option<Timestamp>) -> Message {
         Message {
-            topic: topic.to_owned().into(),
+            topic: topic.into(),
             payload: Bytes::from_static(payload),
             qos: QoS::AtLeastOnce,
             retain: true,

@@ -89,7 +89,7 @@ impl Checker {
                         dup: false,
                         qos,
                         retain: false,
-                        topic: pick(&TOPICS, *topic).to_owned().into(),
+                        topic: pick(&TOPICS, *topic).into(),
                         packet_id,
                         properties: Default::default(),
                         payload: Bytes::from_static(b"m"),
@@ -198,7 +198,7 @@ impl Checker {
                     .collect();
             }
             let will = Will {
-                topic: pick(&TOPICS, w.topic).to_owned().into(),
+                topic: pick(&TOPICS, w.topic).into(),
                 payload: token.clone(),
                 qos: qos_of(w.qos),
                 retain: w.retain,

@@ -19,7 +19,7 @@ pub(crate) fn subscribe_raw(
         packet_id,
         properties: Properties::default(),
         subscriptions: vec![lastwill_codec::Subscription {
-            filter: filter.to_owned().into(),
+            filter: filter.into(),
             options,
         }],
     };

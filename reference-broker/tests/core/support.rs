@@ -51,7 +51,7 @@ pub trait ConnectExt: Sized {
 impl ConnectExt for Connect {
     fn will(mut self, topic: &str, payload: &str) -> Self {
         self.will = Some(Will {
-            topic: topic.to_owned().into(),
+            topic: topic.into(),
             payload: Bytes::copy_from_slice(payload.as_bytes()),
             qos: QoS::AtMostOnce,
             retain: false,
@@ -260,7 +260,7 @@ impl Net {
                 ..PropertyValues::default()
             }),
             subscriptions: vec![Subscription {
-                filter: filter.to_owned().into(),
+                filter: filter.into(),
                 options,
             }],
         };
@@ -415,7 +415,7 @@ pub fn publish(topic: &str, payload: &str, qos: QoS, packet_id: Option<u16>) -> 
         dup: false,
         qos,
         retain: false,
-        topic: topic.to_owned().into(),
+        topic: topic.into(),
         packet_id,
         properties: Default::default(),
         payload: Bytes::copy_from_slice(payload.as_bytes()),

@@ -122,7 +122,7 @@ impl Raw {
             packet_id: 1,
             properties: Default::default(),
             subscriptions: vec![Subscription {
-                filter: filter.to_owned().into(),
+                filter: filter.into(),
                 options: SubscriptionOptions {
                     qos,
                     ..SubscriptionOptions::default()
@@ -142,7 +142,7 @@ pub fn connect(version: ProtocolVersion, id: &str) -> Connect {
 
 pub fn with_will(mut connect: Connect, topic: &str) -> Connect {
     connect.will = Some(Will {
-        topic: topic.to_owned().into(),
+        topic: topic.into(),
         payload: Bytes::from_static(b"gone"),
         qos: QoS::AtLeastOnce,
         retain: false,
@@ -156,7 +156,7 @@ pub fn publish(topic: &str, qos: QoS, packet_id: Option<u16>, payload: Bytes) ->
         dup: false,
         qos,
         retain: false,
-        topic: topic.to_owned().into(),
+        topic: topic.into(),
         packet_id,
         properties: Default::default(),
         payload,

@@ -17,7 +17,7 @@ use super::{expect, publish_of, watcher, Running, PROMPTLY};
 fn connect_with_will(id: &str, topic: &str) -> bytes::Bytes {
     let mut connect = Connect::new(ProtocolVersion::V3_1_1, id);
     connect.will = Some(Will {
-        topic: topic.to_owned().into(),
+        topic: topic.into(),
         payload: bytes::Bytes::from_static(b"gone"),
         qos: CodecQoS::AtMostOnce,
         retain: false,

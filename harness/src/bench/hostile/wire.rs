@@ -120,7 +120,7 @@ impl Raw {
             packet_id: 1,
             properties: Default::default(),
             subscriptions: vec![Subscription {
-                filter: filter.to_owned().into(),
+                filter: filter.into(),
                 options: SubscriptionOptions {
                     qos: QoS::AtLeastOnce,
                     ..Default::default()
